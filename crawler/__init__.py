@@ -1,0 +1,1 @@
+"""Scrapy project and pure page parsers for hljnews."""

@@ -1,0 +1,1 @@
+"""Shared text helpers for parsers: decoding, dates, bylines, whitespace."""
