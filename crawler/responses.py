@@ -1,0 +1,67 @@
+"""Turning Scrapy responses and failures into the plain values parsers and the archive take."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import (
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+from twisted.python.failure import Failure
+
+from crawler.items import RawPage
+from crawler.models import Page
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+class NotHtmlError(ValueError):
+    """The server answered with something other than an HTML page."""
+
+
+def page_from_response(response: Response) -> Page:
+    """The Page a parser sees: raw bytes, lower-cased headers, the fetch time; refuses non-HTML and empty bodies."""
+    headers = response_headers(response)
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and content_type not in HTML_TYPES:
+        raise NotHtmlError(f"not an HTML page (Content-Type: {content_type})")
+    if not response.body.strip():
+        raise NotHtmlError("empty body")
+    return Page(response.url, response.body, headers, datetime.now(UTC))
+
+
+def response_headers(response: Response) -> dict[str, str]:
+    return {
+        key.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
+        for key, values in response.headers.items()
+    }
+
+
+def raw_page_from(response: Response, page: Page) -> RawPage:
+    return RawPage(page.url, page.body, page.headers, response.status, page.fetched_at or datetime.now(UTC))
+
+
+def describe_failure(failure: Failure) -> str:
+    """One line saying why a request failed, for the run record and the log."""
+    error = failure.value
+    if failure.check(HttpError):
+        return f"HTTP {error.response.status}"
+    if failure.check(DNSLookupError):
+        return "DNS lookup failed (offline or unknown host)"
+    if failure.check(TimeoutError, TCPTimedOutError):
+        return "timed out"
+    if failure.check(ConnectionRefusedError):
+        return "connection refused"
+    return one_line(error)
+
+
+def one_line(error: BaseException) -> str:
+    """``Type: first line of the message``, so a failure never floods the log or the run record."""
+    lines = str(error).strip().splitlines()
+    name = type(error).__name__
+    return f"{name}: {lines[0]}" if lines else name

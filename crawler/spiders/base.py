@@ -1,0 +1,129 @@
+"""The routing every site spider shares: channel lists -> articles (+ their following pages) -> items."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import ModuleType
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.responses import describe_failure, page_from_response, raw_page_from
+from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage, RawPageItem
+from crawler.models import Article, Page, ParsedPage
+from crawler.sites import get_site
+
+
+@dataclass
+class _PendingArticle:
+    """A multi-page article whose later pages are still being fetched."""
+
+    first: Article
+    fetched_at: datetime | None
+    raw_pages: list[RawPage]
+    remaining_urls: list[str]
+    rest: list[Article] = field(default_factory=list)
+
+
+class SiteSpider(scrapy.Spider):
+    """Crawls one site key: start URLs are channel lists, their links lead to articles."""
+
+    site_key: str = ""
+
+    def __init__(
+        self,
+        *args: Any,
+        start_urls: str | None = None,
+        refresh: str | None = None,
+        max_list_pages: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._refresh_arg = refresh  # `-a refresh=1` on the command line; the setting is the default
+        self._max_list_pages_arg = max_list_pages
+        self.site: ModuleType = get_site(self.site_key)
+        self.allowed_domains = list(self.site.ALLOWED_DOMAINS)
+        self.start_urls = start_urls.split(",") if start_urls else list(self.site.START_URLS)
+        self.known_urls: set[str] = set()  # filled by the archive pipeline when the spider opens
+        self._list_requests: Counter[str] = Counter()
+
+    @property
+    def refresh(self) -> bool:
+        if self._refresh_arg is not None:
+            return self._refresh_arg.lower() in {"1", "true", "yes"}
+        return self.settings.getbool("HLJNEWS_REFRESH")
+
+    @property
+    def max_list_pages(self) -> int:
+        return int(self._max_list_pages_arg or self.settings.getint("HLJNEWS_MAX_LIST_PAGES"))
+
+    async def start(self):  # type: ignore[override]
+        for url in self.start_urls:
+            yield self._list_request(url, channel=url)
+
+    def parse_list(self, response: Response, channel: str) -> Iterator[Any]:
+        page, parsed = self._parse(response)
+        yield RawPageItem(raw_page_from(response, page))
+        yield from self._hot_list_items(page, parsed)
+        if parsed.listing is None:
+            return
+        for url in parsed.listing.article_urls:
+            if self.refresh or url not in self.known_urls:
+                yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
+        for url in parsed.listing.next_page_urls:
+            if self._list_requests[channel] < self.max_list_pages:
+                yield self._list_request(url, channel=channel)
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        page, parsed = self._parse(response)
+        yield from self._hot_list_items(page, parsed)
+        if parsed.article is None:
+            yield FailedPageItem(response.url, "no article found on the page")
+            return
+        pending = _PendingArticle(parsed.article, page.fetched_at, [raw_page_from(response, page)],
+                                  list(parsed.article.page_urls))
+        yield from self._continue(pending)
+
+    def parse_article_page(self, response: Response, pending: _PendingArticle) -> Iterator[Any]:
+        page, parsed = self._parse(response)
+        if parsed.article is not None:
+            pending.rest.append(parsed.article)
+            pending.raw_pages.append(raw_page_from(response, page))
+        yield from self._continue(pending)
+
+    def on_error(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        reason = describe_failure(failure)
+        self.logger.error("failed %s: %s", request.url, reason)
+        yield FailedPageItem(request.url, reason)
+        pending = request.cb_kwargs.get("pending")
+        if pending is not None:  # keep the pages we have rather than lose the whole article
+            yield from self._continue(pending)
+
+    def _continue(self, pending: _PendingArticle) -> Iterator[Any]:
+        if pending.remaining_urls:
+            url = pending.remaining_urls.pop(0)
+            yield scrapy.Request(url, callback=self.parse_article_page, errback=self.on_error,
+                                 cb_kwargs={"pending": pending}, dont_filter=True)
+            return
+        article = self.site.merge_pages(pending.first, pending.rest) if pending.rest else pending.first
+        yield ArticleItem(article, pending.fetched_at, pending.raw_pages)
+
+    def _list_request(self, url: str, channel: str) -> scrapy.Request:
+        self._list_requests[channel] += 1
+        return scrapy.Request(url, callback=self.parse_list, errback=self.on_error,
+                              cb_kwargs={"channel": channel})
+
+    def _parse(self, response: Response) -> tuple[Page, ParsedPage]:
+        page = page_from_response(response)
+        return page, self.site.parse_page(page)
+
+    def _hot_list_items(self, page: Page, parsed: ParsedPage) -> Iterator[HotListItem]:
+        if parsed.hot_list:
+            yield HotListItem(self.site_key, page.url, page.fetched_at, list(parsed.hot_list))
+

@@ -1,0 +1,209 @@
+"""The `hljnews` command: crawl, demo, extract, reparse and read the archive."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from jobs.output import FORMATS, emit
+
+DB_OPTION = click.option(
+    "--db", envvar="HLJNEWS_DB", default=None, metavar="URL|PATH",
+    help="Archive: a SQLite path or a postgresql:// URL (default $HLJNEWS_DB, else data/hljnews.sqlite3).",
+)
+FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+
+
+class OneLineErrors(click.Group):
+    """Known failures (bad archive URL, unreadable page, parse error) end as one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from crawler.sites import ParseError
+        from storage import StorageError
+
+        try:
+            return super().invoke(ctx)
+        except (StorageError, ParseError, OSError, ValueError) as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hljnews")
+def main() -> None:
+    """hljnews: archive Heilongjiang news and the hot lists readers push up."""
+
+
+@main.command()
+@click.argument("page", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", required=True, help="The URL the page was fetched from.")
+@click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'",
+              help="A response header, e.g. 'Content-Type: text/html; charset=GBK'. Repeatable.")
+def extract(page: Path, url: str, headers: tuple[str, ...]) -> None:
+    """Print what hljnews parses from a saved PAGE as JSON.
+
+    Example: hljnews extract saved.html --url http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html
+    """
+    from jobs.extract import extract_page
+
+    header_map = dict(_split_header(h) for h in headers)
+    click.echo(json.dumps(extract_page(page.read_bytes(), url, header_map), ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.argument("sites", nargs=-1)
+@click.option("--all", "all_sites", is_flag=True, help="Crawl every site.")
+@DB_OPTION
+@click.option("--max-list-pages", type=int, default=None, help="Channel list pages to read per channel.")
+@click.option("--refresh", is_flag=True, help="Download articles already in the archive again.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display, warnings and errors only (for cron).")
+def crawl(sites: tuple[str, ...], all_sites: bool, db: str | None, max_list_pages: int | None,
+          refresh: bool, quiet: bool) -> None:
+    """Crawl SITES once into the archive; exits 1 if a run failed.
+
+    Example: hljnews crawl hlj_people --max-list-pages 2
+    """
+    from jobs.crawl import run_crawls, site_keys
+
+    chosen = _chosen_sites(list(sites), all_sites, site_keys())
+    overrides: dict[str, Any] = {"HLJNEWS_PROGRESS": not quiet, "HLJNEWS_REFRESH": refresh}
+    if max_list_pages:
+        overrides["HLJNEWS_MAX_LIST_PAGES"] = max_list_pages
+    if quiet:
+        overrides["LOG_LEVEL"] = "WARNING"
+    results = run_crawls(chosen, db=db, overrides=overrides)
+    for result in results:
+        click.echo(f"{result.site}: run {result.run_id} {result.status}", err=quiet and not result.failed)
+    sys.exit(1 if any(result.failed for result in results) else 0)
+
+
+@main.command()
+@DB_OPTION
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+def demo(db: str | None, quiet: bool) -> None:
+    """Crawl the bundled offline mirror of hlj.people.com.cn with the real spider, then summarise.
+
+    Example: hljnews demo --db data/demo.sqlite3
+    """
+    from jobs.demo import run_demo
+    from jobs.summary import print_demo_summary
+
+    results = run_demo(db, quiet=quiet)
+    print_demo_summary(db, results)
+    sys.exit(1 if any(r.run_id is None for r in results) else 0)
+
+
+@main.command()
+@DB_OPTION
+@click.option("--site", default=None, help="Only this site key.")
+def reparse(db: str | None, site: str | None) -> None:
+    """Re-parse stored raw pages with the current parsers; changed articles get a new revision.
+
+    Example: hljnews reparse --site hlj_people
+    """
+    from jobs.reparse import reparse_archive
+    from storage import open_archive
+
+    with open_archive(db) as archive:
+        outcomes = reparse_archive(archive, site)
+    click.echo(", ".join(f"{name} {count}" for name, count in sorted(outcomes.items())) or "nothing to re-parse")
+
+
+@main.command()
+@click.option("--port", type=int, default=8800, show_default=True)
+def mirror(port: int) -> None:
+    """Serve the bundled offline mirror as an HTTP proxy, for `scrapy crawl` by hand.
+
+    Example: hljnews mirror --port 8800 & http_proxy=http://127.0.0.1:8800 scrapy crawl hlj_people
+    """
+    from jobs.mirror import MirrorServer
+
+    with MirrorServer(port=port) as server:
+        click.echo(f"mirror serving on {server.proxy_url}; use http_proxy={server.proxy_url}. Ctrl-C stops.")
+        try:
+            server._thread.join()
+        except KeyboardInterrupt:
+            pass
+
+
+@main.command()
+@DB_OPTION
+@click.option("--site", default=None, help="Only runs of this site.")
+@click.option("--failed", is_flag=True, help="Only runs that did not end ok.")
+@click.option("--limit", type=int, default=20, show_default=True)
+@FORMAT_OPTION
+def runs(db: str | None, site: str | None, failed: bool, limit: int, fmt: str) -> None:
+    """List recorded crawl runs, newest first.
+
+    Example: hljnews runs --site hlj_people --failed
+    """
+    from storage import open_archive
+
+    with open_archive(db) as archive:
+        rows = archive.runs(site=site, limit=limit, failed_only=failed)
+    columns = ("id", "site", "trigger", "started_at", "finished_at", "status",
+               "pages_new", "pages_updated", "pages_unchanged", "pages_failed")
+    emit(rows, columns, fmt, title="crawl runs")
+
+
+@main.command()
+@click.argument("site", default="hlj_people")
+@DB_OPTION
+@FORMAT_OPTION
+def hot(site: str, db: str | None, fmt: str) -> None:
+    """Show the latest 热门排行 hot list captured for SITE.
+
+    Example: hljnews hot hlj_people
+    """
+    from storage import open_archive
+
+    with open_archive(db) as archive:
+        snapshot = archive.latest_hot_list(site)
+    if snapshot is None:
+        raise click.ClickException(f"no hot list captured for {site} yet")
+    title = f"{site} hot list at {snapshot['captured_at']}"
+    emit(snapshot["entries"], ("rank", "title", "url"), fmt, title=title)
+
+
+@main.command()
+@click.argument("article")
+@DB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the stored record as JSON.")
+def show(article: str, db: str | None, as_json: bool) -> None:
+    """Show one stored article (by id or URL) with its metadata and revisions.
+
+    Example: hljnews show http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html
+    """
+    from jobs.summary import print_article
+    from storage import open_archive
+
+    with open_archive(db) as archive:
+        record = archive.get_article(int(article) if article.isdigit() else article)
+    if record is None:
+        raise click.ClickException(f"no article {article!r} in the archive")
+    if as_json:
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2, default=str))
+    else:
+        print_article(record)
+
+
+def _split_header(header: str) -> tuple[str, str]:
+    name, sep, value = header.partition(":")
+    if not sep:
+        raise click.BadParameter(f"expected 'Name: value', got {header!r}", param_hint="--header")
+    return name.strip().lower(), value.strip()
+
+
+def _chosen_sites(sites: list[str], all_sites: bool, known: list[str]) -> list[str]:
+    if all_sites:
+        return known
+    if not sites:
+        raise click.UsageError(f"name a site or use --all; sites: {', '.join(known)}")
+    unknown = [site for site in sites if site not in known]
+    if unknown:
+        raise click.BadParameter(f"unknown site {', '.join(unknown)}; known: {', '.join(known)}")
+    return sites

@@ -1,0 +1,44 @@
+"""`hljnews demo`: crawl the bundled mirror of hlj.people.com.cn with the real spider, then summarise."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from jobs.crawl import CrawlResult, run_crawls
+from jobs.mirror import MirrorServer
+
+DEMO_SITES = ["hlj_people"]
+# The mirror answers instantly; politeness delays would only make the demo slow.
+DEMO_OVERRIDES: dict[str, Any] = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "LOG_LEVEL": "WARNING",
+    "HLJNEWS_PROGRESS": True,
+}
+
+
+@contextmanager
+def proxied_through(server: MirrorServer) -> Iterator[None]:
+    """Route the spiders' plain-http requests to the mirror, leaving the real URLs untouched."""
+    saved = {name: os.environ.get(name) for name in ("http_proxy", "no_proxy", "NO_PROXY")}
+    os.environ["http_proxy"] = server.proxy_url
+    os.environ.pop("no_proxy", None)
+    os.environ.pop("NO_PROXY", None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_demo(db: str | None, *, sites: list[str] | None = None, quiet: bool = False) -> list[CrawlResult]:
+    """Serve the mirror on 127.0.0.1, crawl it into the archive ``db``, return the runs."""
+    overrides = dict(DEMO_OVERRIDES, HLJNEWS_PROGRESS=not quiet)
+    with MirrorServer() as server, proxied_through(server):
+        return run_crawls(sites or DEMO_SITES, db=db, overrides=overrides)

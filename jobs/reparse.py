@@ -1,0 +1,44 @@
+"""`hljnews reparse`: run today's parsers over the raw pages kept in the archive."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from crawler.models import Article, Page
+from crawler.sites import get_site
+from storage import Archive
+
+
+def reparse_archive(archive: Archive, site: str | None = None) -> Counter[str]:
+    """Re-parse every stored article from its raw pages; changed ones get a new revision."""
+    outcomes: Counter[str] = Counter()
+    for stored in list(archive.iter_articles(site)):
+        article = _reparsed(archive, stored)
+        if article is None:
+            outcomes["skipped"] += 1
+            continue
+        raw_fetched_at = archive.raw_page(stored["url"])["fetched_at"]
+        outcomes[archive.save_article(article.to_dict(), fetched_at=_as_datetime(raw_fetched_at))] += 1
+    return outcomes
+
+
+def _reparsed(archive: Archive, stored: dict[str, Any]) -> Article | None:
+    site = get_site(stored["site"])
+    pages = [archive.raw_page(url) for url in [stored["url"], *stored.get("page_urls", [])]]
+    if any(raw is None for raw in pages):
+        return None  # the raw bytes of some page were never kept; nothing to re-parse from
+    articles = [site.parse_page(_page(raw)).article for raw in pages]
+    if articles[0] is None:
+        return None
+    rest = [a for a in articles[1:] if a is not None]
+    return site.merge_pages(articles[0], rest) if rest else articles[0]
+
+
+def _page(raw: dict[str, Any]) -> Page:
+    return Page(raw["url"], raw["body"], raw.get("headers") or {}, _as_datetime(raw["fetched_at"]))
+
+
+def _as_datetime(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

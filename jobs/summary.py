@@ -1,0 +1,64 @@
+"""Human-readable summaries printed by `hljnews demo` and `hljnews show`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+
+from jobs.crawl import CrawlResult
+from storage import open_archive
+
+console = Console()
+
+
+def print_demo_summary(db: str | None, results: list[CrawlResult]) -> None:
+    with open_archive(db) as archive:
+        articles = list(archive.iter_articles())
+        complete = [a for a in articles if a["title"] and a["body"] and a["published_at"]]
+        runs = {run["id"]: run for run in archive.runs(limit=50)}
+        hot = {r.site: archive.latest_hot_list(r.site) for r in results}
+        counts = archive.counts()
+    console.rule("hljnews demo")
+    for result in results:
+        run = runs.get(result.run_id or -1, {})
+        console.print(
+            f"[bold]{result.site}[/]: run {result.run_id} [bold]{result.status}[/] — "
+            f"new {run.get('pages_new', 0)}, updated {run.get('pages_updated', 0)}, "
+            f"unchanged {run.get('pages_unchanged', 0)}, failed {run.get('pages_failed', 0)}"
+        )
+        for error in run.get("errors") or []:
+            console.print(f"  [yellow]failed page[/] {error}")
+    console.print(f"archive: {len(articles)} articles ({len(complete)} with title, body and time), "
+                  f"{counts.get('hot_list_snapshots', 0)} hot-list snapshots, {counts.get('runs', 0)} runs")
+    for site, snapshot in hot.items():
+        if snapshot:
+            console.print(f"latest {site} hot list ({len(snapshot['entries'])} entries):")
+            for entry in snapshot["entries"][:10]:
+                console.print(f"  {entry['rank']:>2}. {entry['title']}")
+    _print_next_steps(db, articles)
+
+
+def _print_next_steps(db: str | None, articles: list[dict[str, Any]]) -> None:
+    db_flag = f" --db {db}" if db else ""
+    example = articles[0]["canonical_url"] if articles else "URL"
+    console.print("\nQuery what was stored:")
+    for command in (f"hljnews runs{db_flag}", f"hljnews hot hlj_people{db_flag}", f"hljnews show {example}{db_flag}"):
+        console.print(f"  {command}")
+
+
+def print_article(record: dict[str, Any]) -> None:
+    console.rule(record.get("title", ""))
+    for key in ("id", "site", "canonical_url", "published_at", "source", "authors", "editors", "channel",
+                "first_seen_at", "last_fetched_at", "removed_at"):
+        value = record.get(key)
+        if value:
+            console.print(f"[bold]{key}[/]: {value}")
+    console.print()
+    console.print(record.get("body", ""))
+    revisions = record.get("revisions") or []
+    if len(revisions) > 1:
+        console.print(f"\n[bold]{len(revisions)} revisions[/]:")
+        for revision in revisions:
+            console.print(f"  #{revision.get('revision')} fetched {revision.get('fetched_at')}: "
+                          f"{revision.get('title')}")
