@@ -43,3 +43,4 @@ class RawPageItem:
 class FailedPageItem:
     url: str
     error: str
+    status: int | None = None  # the HTTP status when the server answered at all

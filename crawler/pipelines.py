@@ -15,6 +15,8 @@ from storage import Archive, open_archive
 
 logger = logging.getLogger(__name__)
 
+GONE_STATUSES = {404, 410}  # an archived article answering these has been taken down
+
 
 class ArchivePipeline:
     """Writes articles, raw pages, hot lists and failures; opens and closes the run record."""
@@ -38,9 +40,15 @@ class ArchivePipeline:
     def open_spider(self, spider: Spider) -> None:
         self.archive = open_archive(self.db_url)
         site = getattr(spider, "site_key", spider.name)
-        self.run_id = self.archive.start_run(spider=spider.name, site=site)
+        # A scheduler creates the run record before it starts the crawl process, and passes its id.
+        self.run_id = self.crawler.settings.getint("HLJNEWS_RUN_ID") or self.archive.start_run(
+            spider=spider.name, site=site, trigger=self.crawler.settings.get("HLJNEWS_TRIGGER", "manual")
+        )
         self.stats.set_value("hljnews/run_id", self.run_id)
         spider.known_urls = self.archive.known_urls(site)  # type: ignore[attr-defined]
+        if getattr(spider, "mode", "full") == "recent":
+            days = self.crawler.settings.getint("HLJNEWS_RECENT_DAYS")
+            spider.recent_urls = self.archive.articles_due_for_refresh(site, days=days)  # type: ignore[attr-defined]
         logger.info("run %s started; %d articles already archived", self.run_id, len(spider.known_urls))
 
     def process_item(self, item: Any, spider: Spider) -> Any:
@@ -52,7 +60,7 @@ class ArchivePipeline:
             self._save_raw(item.page)
             self.stats.inc_value("hljnews/pages_ok")
         elif isinstance(item, FailedPageItem):
-            self._record_failure(item.url, item.error)
+            self._record_failure(item)
         else:
             raise DropItem(f"unknown item type {type(item).__name__}")
         return item
@@ -87,11 +95,13 @@ class ArchivePipeline:
         self._archive.save_raw_page(raw.url, raw.body, raw.headers, raw.fetched_at, run_id=self.run_id,
                                     status=raw.status)
 
-    def _record_failure(self, url: str, error: str) -> None:
-        self._archive.record_failure(self.run_id, url, error)
+    def _record_failure(self, item: FailedPageItem) -> None:
+        if item.status in GONE_STATUSES and self._archive.mark_removed(item.url):
+            self.stats.inc_value("hljnews/articles_removed")
+        self._archive.record_failure(self.run_id, item.url, item.error)
         self.stats.inc_value("hljnews/pages_failed")
         if len(self.errors) < self.max_errors:
-            self.errors.append(f"{url}: {error}")
+            self.errors.append(f"{item.url}: {item.error}")
 
     def _count(self, name: str) -> int:
         return int(self.stats.get_value(f"hljnews/{name}", 0))

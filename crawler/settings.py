@@ -13,8 +13,14 @@ HLJNEWS_MAX_RUN_ERRORS = 20
 HLJNEWS_MAX_LIST_PAGES = 5
 # Show a live progress line on a terminal (the CLI turns it on; `scrapy crawl` keeps plain logs).
 HLJNEWS_PROGRESS = False
+# "recent" mode re-fetches articles younger than this many days (older ones less often: see storage).
+HLJNEWS_RECENT_DAYS = 7
 # Download articles already in the archive again (to catch edits).
 HLJNEWS_REFRESH = False
+# The crawl-run record to fill in; set by the scheduler, which records the run before the crawl starts.
+HLJNEWS_RUN_ID = None
+# What started the run: manual, cron or schedule (kept in the run record).
+HLJNEWS_TRIGGER = "manual"
 
 # --- Scrapy settings ---
 # Chinese news sites answer robots.txt inconsistently; we stay polite through the limits below instead.

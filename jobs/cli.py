@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -60,9 +61,16 @@ def extract(page: Path, url: str, headers: tuple[str, ...]) -> None:
 @DB_OPTION
 @click.option("--max-list-pages", type=int, default=None, help="Channel list pages to read per channel.")
 @click.option("--refresh", is_flag=True, help="Download articles already in the archive again.")
+@click.option("--mode", type=click.Choice(["full", "hot", "recent"]), default="full", show_default=True,
+              help="full: channel lists and new articles; hot: only a page with the hot list; "
+                   "recent: re-fetch recent articles to catch edits and removals.")
+@click.option("--recent-days", type=int, default=None, help="Age limit for --mode recent (default 7).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display, warnings and errors only (for cron).")
+@click.option("--trigger", default="manual", hidden=True)
+@click.option("--run-id", type=int, default=None, hidden=True, help="Fill in this existing run record.")
 def crawl(sites: tuple[str, ...], all_sites: bool, db: str | None, max_list_pages: int | None,
-          refresh: bool, quiet: bool) -> None:
+          refresh: bool, mode: str, recent_days: int | None, quiet: bool, trigger: str,
+          run_id: int | None) -> None:
     """Crawl SITES once into the archive; exits 1 if a run failed.
 
     Example: hljnews crawl hlj_people --max-list-pages 2
@@ -70,12 +78,17 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db: str | None, max_list_page
     from jobs.crawl import run_crawls, site_keys
 
     chosen = _chosen_sites(list(sites), all_sites, site_keys())
-    overrides: dict[str, Any] = {"HLJNEWS_PROGRESS": not quiet, "HLJNEWS_REFRESH": refresh}
+    if run_id is not None and len(chosen) != 1:
+        raise click.UsageError("--run-id names the run of exactly one site")
+    overrides: dict[str, Any] = {"HLJNEWS_PROGRESS": not quiet, "HLJNEWS_REFRESH": refresh,
+                                 "HLJNEWS_TRIGGER": trigger, "HLJNEWS_RUN_ID": run_id}
     if max_list_pages:
         overrides["HLJNEWS_MAX_LIST_PAGES"] = max_list_pages
+    if recent_days:
+        overrides["HLJNEWS_RECENT_DAYS"] = recent_days
     if quiet:
         overrides["LOG_LEVEL"] = "WARNING"
-    results = run_crawls(chosen, db=db, overrides=overrides)
+    results = run_crawls(chosen, db=db, overrides=overrides, spider_args={"mode": mode})
     for result in results:
         click.echo(f"{result.site}: run {result.run_id} {result.status}", err=quiet and not result.failed)
     sys.exit(1 if any(result.failed for result in results) else 0)
@@ -124,10 +137,8 @@ def mirror(port: int) -> None:
 
     with MirrorServer(port=port) as server:
         click.echo(f"mirror serving on {server.proxy_url}; use http_proxy={server.proxy_url}. Ctrl-C stops.")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             server._thread.join()
-        except KeyboardInterrupt:
-            pass
 
 
 @main.command()

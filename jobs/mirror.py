@@ -94,7 +94,7 @@ def _html_type(charset: str | None) -> dict[str, str]:
 class _Handler(BaseHTTPRequestHandler):
     server: MirrorServer
 
-    def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
+    def do_GET(self) -> None:
         url = self.path if "://" in self.path else f"http://{self.headers.get('Host', 'localhost')}{self.path}"
         answer = self.server.mirror.answer(url)
         if answer.delay:

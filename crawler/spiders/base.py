@@ -13,10 +13,12 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.responses import describe_failure, page_from_response, raw_page_from
 from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage, RawPageItem
 from crawler.models import Article, Page, ParsedPage
+from crawler.responses import describe_failure, page_from_response, raw_page_from
 from crawler.sites import get_site
+
+MODES = ("full", "hot", "recent")
 
 
 @dataclass
@@ -41,15 +43,20 @@ class SiteSpider(scrapy.Spider):
         start_urls: str | None = None,
         refresh: str | None = None,
         max_list_pages: str | None = None,
+        mode: str = "full",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.mode = mode
         self._refresh_arg = refresh  # `-a refresh=1` on the command line; the setting is the default
         self._max_list_pages_arg = max_list_pages
         self.site: ModuleType = get_site(self.site_key)
         self.allowed_domains = list(self.site.ALLOWED_DOMAINS)
         self.start_urls = start_urls.split(",") if start_urls else list(self.site.START_URLS)
         self.known_urls: set[str] = set()  # filled by the archive pipeline when the spider opens
+        self.recent_urls: list[str] = []  # articles due for a re-fetch, filled the same way in "recent" mode
         self._list_requests: Counter[str] = Counter()
 
     @property
@@ -63,7 +70,11 @@ class SiteSpider(scrapy.Spider):
         return int(self._max_list_pages_arg or self.settings.getint("HLJNEWS_MAX_LIST_PAGES"))
 
     async def start(self):  # type: ignore[override]
-        for url in self.start_urls:
+        if self.mode == "recent":
+            for url in self.recent_urls:
+                yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=True)
+            return
+        for url in self.start_urls[:1] if self.mode == "hot" else self.start_urls:
             yield self._list_request(url, channel=url)
 
     def parse_list(self, response: Response, channel: str) -> Iterator[Any]:
@@ -71,6 +82,9 @@ class SiteSpider(scrapy.Spider):
         yield RawPageItem(raw_page_from(response, page))
         yield from self._hot_list_items(page, parsed)
         if parsed.listing is None:
+            return
+        if self.mode == "hot":  # the hot list sits on article pages: the newest one is enough
+            yield from self._newest_article_request(parsed.listing.article_urls)
             return
         for url in parsed.listing.article_urls:
             if self.refresh or url not in self.known_urls:
@@ -100,7 +114,8 @@ class SiteSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         reason = describe_failure(failure)
         self.logger.error("failed %s: %s", request.url, reason)
-        yield FailedPageItem(request.url, reason)
+        response = getattr(failure.value, "response", None)
+        yield FailedPageItem(request.url, reason, status=response.status if response is not None else None)
         pending = request.cb_kwargs.get("pending")
         if pending is not None:  # keep the pages we have rather than lose the whole article
             yield from self._continue(pending)
@@ -113,6 +128,10 @@ class SiteSpider(scrapy.Spider):
             return
         article = self.site.merge_pages(pending.first, pending.rest) if pending.rest else pending.first
         yield ArticleItem(article, pending.fetched_at, pending.raw_pages)
+
+    def _newest_article_request(self, article_urls: list[str]) -> Iterator[scrapy.Request]:
+        for url in article_urls[:1]:
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=True)
 
     def _list_request(self, url: str, channel: str) -> scrapy.Request:
         self._list_requests[channel] += 1
