@@ -1,0 +1,159 @@
+"""The archive's tables at the head migration; storage/migrations must build exactly this (a test checks)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from storage.values import JSONType, UTCDateTime
+
+# Deterministic constraint names on both backends, so later migrations can alter them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+crawl_runs = Table(
+    "crawl_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("spider", String(100), nullable=False),
+    Column("site", String(100), nullable=False),
+    Column("trigger", String(50), nullable=False),
+    Column("scheduled_at", UTCDateTime),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("status", String(20), nullable=False),
+    Column("pages_new", Integer, nullable=False, default=0),
+    Column("pages_updated", Integer, nullable=False, default=0),
+    Column("pages_unchanged", Integer, nullable=False, default=0),
+    Column("pages_failed", Integer, nullable=False, default=0),
+    Column("errors", JSONType, nullable=False),
+    Column("pid", Integer),
+    Column("hostname", String(255)),
+    Index(None, "site", "started_at"),
+    Index(None, "status"),
+)
+
+# One row per page outcome, written in the same transaction as the page itself: run counts come from here.
+run_pages = Table(
+    "run_pages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("crawl_runs.id", ondelete="CASCADE"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("outcome", String(20), nullable=False),  # new | updated | unchanged | failed
+    Column("error", Text),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "run_id", "outcome"),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site", String(100), nullable=False),
+    Column("url", Text, nullable=False),  # the URL it was first fetched under
+    Column("canonical_url", Text, nullable=False, unique=True),
+    Column("content_id", String(200), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("pretitle", Text, nullable=False),
+    Column("subtitle", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("published_at", UTCDateTime),
+    Column("source", Text, nullable=False),
+    Column("authors", JSONType, nullable=False),
+    Column("editors", JSONType, nullable=False),
+    Column("channel_id", String(200)),
+    Column("channel_name", Text),
+    Column("images", JSONType, nullable=False),
+    Column("page_urls", JSONType, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("revision", Integer, nullable=False),  # number of the current article_revisions row
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_fetched_at", UTCDateTime, nullable=False),
+    Column("removed_at", UTCDateTime),
+    Index(None, "site", "published_at"),
+)
+
+# Every URL an article was fetched under (canonical dedupe), so known_urls covers aliases too.
+article_urls = Table(
+    "article_urls",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Index(None, "article_id"),
+)
+
+article_revisions = Table(
+    "article_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("pretitle", Text, nullable=False),
+    Column("subtitle", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("run_id", Integer, ForeignKey("crawl_runs.id", ondelete="SET NULL")),
+    UniqueConstraint("article_id", "revision"),
+)
+
+raw_pages = Table(
+    "raw_pages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("site", String(100)),
+    Column("status", Integer, nullable=False),
+    Column("headers", JSONType, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("compression", String(10), nullable=False),  # "zlib"; named per row so a codec can be added
+    Column("size", Integer, nullable=False),  # uncompressed bytes
+    Column("sha256", String(64), nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),  # first fetch that returned these bytes
+    Column("last_fetched_at", UTCDateTime, nullable=False),
+    Column("run_id", Integer, ForeignKey("crawl_runs.id", ondelete="SET NULL")),
+    Index(None, "url", "id"),
+    Index(None, "site"),
+)
+
+hot_list_snapshots = Table(
+    "hot_list_snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site", String(100), nullable=False),
+    Column("page_url", Text, nullable=False),
+    Column("captured_at", UTCDateTime, nullable=False),
+    Column("run_id", Integer, ForeignKey("crawl_runs.id", ondelete="SET NULL")),
+    Column("entries_hash", String(64), nullable=False),
+    Index(None, "site", "captured_at"),
+    Index(None, "page_url", "captured_at"),
+)
+
+hot_list_entries = Table(
+    "hot_list_entries",
+    metadata,
+    Column("snapshot_id", Integer, ForeignKey("hot_list_snapshots.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("rank", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("url", Text, nullable=False),
+)

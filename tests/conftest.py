@@ -1,0 +1,89 @@
+"""Shared fixtures: an `archive` (and an empty `db_url`) for every storage backend."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from storage import Archive, open_archive
+
+BACKENDS = ["sqlite", "postgresql"]
+PG_ADMIN_URL = os.environ.get("HLJNEWS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> Iterator[Engine]:
+    """An autocommit engine on the server's `postgres` database; skips (fails when CI=true) if unreachable."""
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:
+        reason = f"PostgreSQL unreachable at {engine.url.render_as_string()}: {str(exc).splitlines()[0]}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_databases(pg_admin: Engine) -> Iterator[list[str]]:
+    """Creates throwaway databases named hljnews_test_<pid>_<n>; drops them all at the end of the session."""
+    created: list[str] = []
+    yield created
+    with pg_admin.connect() as conn:
+        for name in created:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def new_pg_database(pg_admin: Engine, created: list[str]) -> str:
+    """A fresh, empty database; returns its URL."""
+    name = f"hljnews_test_{os.getpid()}_{len(created)}"
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    created.append(name)
+    return pg_admin.url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_session_url(pg_admin: Engine, pg_databases: list[str]) -> str:
+    """One PostgreSQL database shared by the session's `archive` tests (tables emptied per test)."""
+    return new_pg_database(pg_admin, pg_databases)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """The URL of an empty database, no schema yet."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    return new_pg_database(request.getfixturevalue("pg_admin"), request.getfixturevalue("pg_databases"))
+
+
+@pytest.fixture(params=BACKENDS)
+def archive(request: pytest.FixtureRequest, tmp_path) -> Iterator[Archive]:
+    """An open archive with no rows."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    else:
+        url = request.getfixturevalue("pg_session_url")
+    archive = open_archive(url)
+    if request.param == "postgresql":
+        _empty_tables(url)
+    yield archive
+    archive.close()
+
+
+def _empty_tables(url: str) -> None:
+    from storage.schema import metadata
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(table.name for table in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()

@@ -1,0 +1,70 @@
+"""A crawl-like writer for the SIGKILL test: `python -m tests.storage_killer DB_URL N` (prints progress)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from storage import Archive, open_archive
+
+SITE = "killer_site"
+HOT_LIST_SIZE = 10
+
+
+def sample_article(i: int, version: int = 1, **overrides: Any) -> dict[str, Any]:
+    """An Article.to_dict()-shaped article; `version` changes its body."""
+    article = {
+        "url": f"https://news.example.cn/a/{i}.html?from=list",
+        "canonical_url": f"https://news.example.cn/a/{i}.html",
+        "site": SITE,
+        "title": f"黑龙江新闻 {i}",
+        "body": f"第一段 {i}。\n第二段，版本 {version}。",
+        "published_at": "2026-11-28T09:30:00+08:00",
+        "pretitle": "",
+        "subtitle": "",
+        "source": "人民网－黑龙江频道",
+        "authors": ["张三"],
+        "editors": ["李四"],
+        "channel": {"id": "c1", "name": "要闻"},
+        "content_id": str(i),
+        "images": [{"url": f"https://news.example.cn/img/{i}.jpg", "caption": "图片"}],
+        "page_urls": [],
+    }
+    article.update(overrides)
+    return article
+
+
+def hot_entries(i: int) -> list[dict[str, Any]]:
+    """A hot list that changes every iteration."""
+    return [{"rank": r, "title": f"热点 {i}-{r}", "url": f"https://news.example.cn/a/{i + r}.html"}
+            for r in range(1, HOT_LIST_SIZE + 1)]
+
+
+def run_workload(archive: Archive, n: int) -> int:
+    """One crawl run over articles 0..n-1, skipping those already archived (as the spider does)."""
+    known = archive.known_urls(SITE)
+    run_id = archive.start_run("killer", SITE)
+    print(f"run {run_id}", flush=True)
+    for i in range(n):
+        article = sample_article(i)
+        if article["url"] in known:
+            continue
+        now = datetime.now(UTC)
+        body = f"<html><body>{article['title']}</body></html>".encode()
+        archive.save_raw_page(article["url"], body, {"content-type": "text/html"}, now, run_id=run_id)
+        archive.save_article(article, fetched_at=now, run_id=run_id)
+        if i % 3 == 2:  # an edit of the previous article: a new revision
+            archive.save_article(sample_article(i - 1, version=2), fetched_at=now, run_id=run_id)
+        archive.save_hot_list(SITE, now, f"https://news.example.cn/hot/{i % 2}", hot_entries(i), run_id=run_id)
+        if i % 5 == 4:
+            archive.record_failure(run_id, f"https://news.example.cn/missing/{i}.html", "HTTP 404")
+        print(f"done {i}", flush=True)
+    archive.finish_run(run_id, "ok")
+    print("finished", flush=True)
+    return run_id
+
+
+if __name__ == "__main__":
+    with open_archive(sys.argv[1]) as opened:
+        run_workload(opened, int(sys.argv[2]))

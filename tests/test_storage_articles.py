@@ -1,0 +1,127 @@
+"""Contract tests for articles: new / unchanged / updated, revisions, canonical dedupe, known_urls."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from storage import Archive, StorageError
+from tests.storage_killer import SITE, sample_article
+
+FETCHED_AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+LATER = FETCHED_AT + timedelta(hours=3)
+
+
+def test_first_save_is_new_and_round_trips(archive: Archive) -> None:
+    assert archive.save_article(sample_article(1), fetched_at=FETCHED_AT) == "new"
+    stored = archive.get_article("https://news.example.cn/a/1.html")
+    assert stored is not None
+    expected = sample_article(1)
+    assert {key: stored[key] for key in expected} == expected
+    assert stored["revision"] == 1
+    assert stored["first_seen_at"] == stored["last_fetched_at"] == "2026-11-28T10:00:00+08:00"
+    assert stored["removed_at"] is None
+
+
+def test_published_at_is_returned_in_shanghai_time(archive: Archive) -> None:
+    archive.save_article(sample_article(1, published_at="2026-11-28T01:30:00+00:00"), fetched_at=FETCHED_AT)
+    assert archive.get_article("https://news.example.cn/a/1.html")["published_at"] == "2026-11-28T09:30:00+08:00"
+
+
+def test_same_page_twice_is_unchanged(archive: Archive) -> None:
+    archive.save_article(sample_article(1), fetched_at=FETCHED_AT)
+    assert archive.save_article(sample_article(1), fetched_at=LATER) == "unchanged"
+    stored = archive.get_article("https://news.example.cn/a/1.html")
+    assert archive.counts()["articles"] == 1
+    assert len(stored["revisions"]) == 1
+    assert stored["last_fetched_at"] == "2026-11-28T13:00:00+08:00"
+    assert stored["first_seen_at"] == "2026-11-28T10:00:00+08:00"
+
+
+def test_changed_body_adds_a_revision_and_keeps_the_old_one(archive: Archive) -> None:
+    archive.save_article(sample_article(1), fetched_at=FETCHED_AT)
+    assert archive.save_article(sample_article(1, version=2), fetched_at=LATER) == "updated"
+    stored = archive.get_article("https://news.example.cn/a/1.html")
+    assert stored["revision"] == 2
+    assert stored["body"].endswith("版本 2。")
+    assert [r["revision"] for r in stored["revisions"]] == [1, 2]
+    assert stored["revisions"][0]["body"].endswith("版本 1。")
+    assert stored["revisions"][1]["fetched_at"] == "2026-11-28T13:00:00+08:00"
+
+
+def test_changed_title_adds_a_revision(archive: Archive) -> None:
+    archive.save_article(sample_article(1), fetched_at=FETCHED_AT)
+    assert archive.save_article(sample_article(1, title="更正后的标题"), fetched_at=LATER) == "updated"
+    assert archive.counts()["revisions"] == 2
+
+
+def test_metadata_change_updates_the_row_without_a_revision(archive: Archive) -> None:
+    archive.save_article(sample_article(1), fetched_at=FETCHED_AT)
+    outcome = archive.save_article(sample_article(1, editors=["王五"], channel=None), fetched_at=LATER)
+    stored = archive.get_article("https://news.example.cn/a/1.html")
+    assert outcome == "unchanged"
+    assert stored["editors"] == ["王五"]
+    assert stored["channel"] is None
+    assert len(stored["revisions"]) == 1
+
+
+def test_page_fetched_under_two_urls_is_one_article(archive: Archive) -> None:
+    archive.save_article(sample_article(1), fetched_at=FETCHED_AT)
+    alias = sample_article(1, url="https://m.news.example.cn/a/1.html")
+    assert archive.save_article(alias, fetched_at=LATER) == "unchanged"
+    assert archive.counts()["articles"] == 1
+    assert archive.get_article("https://m.news.example.cn/a/1.html")["url"] == sample_article(1)["url"]
+
+
+def test_known_urls_cover_fetched_canonical_and_page_urls(archive: Archive) -> None:
+    pages = ["https://news.example.cn/a/1_2.html"]
+    archive.save_article(sample_article(1, page_urls=pages), fetched_at=FETCHED_AT)
+    archive.save_article(sample_article(1, url="https://m.news.example.cn/a/1.html", page_urls=pages), fetched_at=LATER)
+    archive.save_article(sample_article(2, site="other_site"), fetched_at=FETCHED_AT)
+    assert archive.known_urls(SITE) == {
+        "https://news.example.cn/a/1.html?from=list",
+        "https://news.example.cn/a/1.html",
+        "https://news.example.cn/a/1_2.html",
+        "https://m.news.example.cn/a/1.html",
+    }
+    assert archive.known_urls("nobody") == set()
+
+
+def test_get_article_by_id_and_missing(archive: Archive) -> None:
+    archive.save_article(sample_article(1), fetched_at=FETCHED_AT)
+    article_id = archive.get_article("https://news.example.cn/a/1.html")["id"]
+    assert archive.get_article(article_id)["canonical_url"] == "https://news.example.cn/a/1.html"
+    assert archive.get_article("https://nowhere.example.cn/") is None
+    assert archive.get_article(article_id + 1) is None
+
+
+def test_iter_articles_filters_by_site(archive: Archive) -> None:
+    for i in range(3):
+        archive.save_article(sample_article(i), fetched_at=FETCHED_AT)
+    archive.save_article(sample_article(9, site="other_site"), fetched_at=FETCHED_AT)
+    assert [a["content_id"] for a in archive.iter_articles(SITE)] == ["0", "1", "2"]
+    assert len(list(archive.iter_articles())) == 4
+    assert "revisions" not in next(archive.iter_articles())
+
+
+def test_missing_canonical_url_falls_back_to_url(archive: Archive) -> None:
+    archive.save_article(sample_article(1, canonical_url=""), fetched_at=FETCHED_AT)
+    assert archive.get_article(sample_article(1)["url"])["canonical_url"] == sample_article(1)["url"]
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ({"url": ""}, "'url'"),
+    ({"title": None}, "'title'"),
+    ({"published_at": "yesterday"}, "published_at"),
+    ({"published_at": "2026-11-28T09:30:00"}, "timezone-aware"),
+])
+def test_bad_article_raises_storage_error(archive: Archive, override: dict, message: str) -> None:
+    with pytest.raises(StorageError, match=message):
+        archive.save_article(sample_article(1, **override), fetched_at=FETCHED_AT)
+    assert archive.counts()["articles"] == 0
+
+
+def test_naive_fetched_at_is_refused(archive: Archive) -> None:
+    with pytest.raises(StorageError, match="fetched_at must be timezone-aware"):
+        archive.save_article(sample_article(1), fetched_at=datetime(2026, 11, 28, 10, 0))
