@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from jobs.crawl import CrawlResult, run_crawls
-from jobs.mirror import MirrorServer
+from jobs.mirror import Mirror, MirrorServer
 
 DEMO_SITES = ["hlj_people"]
 # The mirror answers instantly; politeness delays would only make the demo slow.
@@ -37,8 +37,16 @@ def proxied_through(server: MirrorServer) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def run_demo(db: str | None, *, sites: list[str] | None = None, quiet: bool = False) -> list[CrawlResult]:
+def run_demo(
+    db: str | None,
+    *,
+    sites: list[str] | None = None,
+    quiet: bool = False,
+    mirror: Mirror | None = None,
+    overrides: dict[str, Any] | None = None,
+    spider_args: dict[str, str] | None = None,
+) -> list[CrawlResult]:
     """Serve the mirror on 127.0.0.1, crawl it into the archive ``db``, return the runs."""
-    overrides = dict(DEMO_OVERRIDES, HLJNEWS_PROGRESS=not quiet)
-    with MirrorServer() as server, proxied_through(server):
-        return run_crawls(sites or DEMO_SITES, db=db, overrides=overrides)
+    settings = {**DEMO_OVERRIDES, "HLJNEWS_PROGRESS": not quiet, **(overrides or {})}
+    with MirrorServer(mirror) as server, proxied_through(server):
+        return run_crawls(sites or DEMO_SITES, db=db, overrides=settings, spider_args=spider_args)

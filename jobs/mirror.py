@@ -54,9 +54,10 @@ class Routes:
 class Mirror:
     """Maps an absolute URL to the answer the live site would give."""
 
-    def __init__(self, root: Path = BUNDLED_MIRROR, routes: Routes | None = None) -> None:
+    def __init__(self, root: Path = BUNDLED_MIRROR, routes: Routes | None = None, delay: float = 0.0) -> None:
         self.root = root
         self.routes = routes or Routes.load(root / "ROUTES.toml")
+        self.delay = delay  # added to every answer, to give tests time to interrupt a crawl
         self.requests: list[str] = []
 
     def answer(self, url: str) -> Answer:
@@ -68,7 +69,7 @@ class Mirror:
             status = routes.statuses[url]
             return Answer(status, f"<html><body><h1>{status}</h1></body></html>".encode(), _html_type(None))
         answer = self._file_answer(url)
-        answer.delay = routes.delays.get(url, 0.0)
+        answer.delay = routes.delays.get(url, self.delay)
         if url in routes.empty:
             answer.body = b""
         if url in routes.content_types:

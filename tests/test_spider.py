@@ -1,0 +1,126 @@
+"""The hlj_people spider routes pages from saved fixtures; no network, no reactor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import scrapy
+from scrapy.http import HtmlResponse, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
+
+from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPageItem
+from crawler.middlewares import FailedPageMiddleware
+from crawler.responses import NotHtmlError
+from crawler.spiders.hlj_people import HljPeopleSpider
+
+FIXTURES = Path(__file__).parent / "fixtures" / "hlj_people"
+GBK_HEADERS = {"Content-Type": "text/html; charset=GB2312"}
+
+
+def cases(predicate) -> list[dict]:
+    found = []
+    for path in sorted(FIXTURES.glob("*.json")):
+        case = json.loads(path.read_text(encoding="utf-8"))
+        if path.with_suffix(".html").exists() and predicate(case):
+            found.append({**case, "case": path.stem})
+    return found
+
+
+def response_for(case: dict, url: str | None = None, **kwargs) -> HtmlResponse:
+    url = url or case["url"]
+    body = (FIXTURES / f"{case['case']}.html").read_bytes()
+    request = scrapy.Request(url, **kwargs)
+    return HtmlResponse(url, body=body, headers=GBK_HEADERS, request=request)
+
+
+def make_spider(**kwargs) -> HljPeopleSpider:
+    crawler = get_crawler(HljPeopleSpider, {"HLJNEWS_MAX_LIST_PAGES": 2})
+    return HljPeopleSpider.from_crawler(crawler, **kwargs)
+
+
+LIST_CASE = cases(lambda c: bool(c.get("article_urls")) and bool(c.get("next_page_urls")))[0]
+SEED = cases(lambda c: c["case"] == "seed_article")[0]
+MULTI_PAGE = cases(lambda c: len(c.get("page_urls") or []) >= 2)[0]
+
+
+def test_list_page_requests_each_article_not_yet_archived_and_the_following_pages() -> None:
+    spider = make_spider()
+    spider.known_urls = {LIST_CASE["article_urls"][0]}
+    output = list(spider.parse_list(response_for(LIST_CASE), channel=LIST_CASE["url"]))
+    requested = [r.url for r in output if isinstance(r, scrapy.Request) and r.callback == spider.parse_article]
+    assert requested == LIST_CASE["article_urls"][1:]
+    following = [r.url for r in output if isinstance(r, scrapy.Request) and r.callback == spider.parse_list]
+    assert following and set(following) <= set(LIST_CASE["next_page_urls"])
+    assert any(isinstance(item, RawPageItem) for item in output)
+
+
+def test_refresh_requests_archived_articles_too() -> None:
+    spider = make_spider(refresh="1")
+    spider.known_urls = set(LIST_CASE["article_urls"])
+    output = list(spider.parse_list(response_for(LIST_CASE), channel=LIST_CASE["url"]))
+    requested = [r.url for r in output if isinstance(r, scrapy.Request) and r.callback == spider.parse_article]
+    assert requested == LIST_CASE["article_urls"]
+
+
+def test_list_pages_stop_at_the_per_channel_limit() -> None:
+    spider = make_spider(max_list_pages="1")
+    spider._list_requests[LIST_CASE["url"]] = 1  # the index page itself was requested
+    output = list(spider.parse_list(response_for(LIST_CASE), channel=LIST_CASE["url"]))
+    assert not [r for r in output if isinstance(r, scrapy.Request) and r.callback == spider.parse_list]
+
+
+def test_article_page_yields_the_article_its_hot_list_and_raw_bytes() -> None:
+    spider = make_spider()
+    output = list(spider.parse_article(response_for(SEED)))
+    (article_item,) = [i for i in output if isinstance(i, ArticleItem)]
+    assert article_item.article.title == SEED["title"]
+    assert article_item.raw_pages[0].body == (FIXTURES / "seed_article.html").read_bytes()
+    (hot,) = [i for i in output if isinstance(i, HotListItem)]
+    assert [e.title for e in hot.entries] == [e["title"] for e in SEED["hot_list"]]
+
+
+def test_multi_page_article_is_fetched_page_by_page_and_joined() -> None:
+    spider = make_spider()
+    output = list(spider.parse_article(response_for(MULTI_PAGE)))
+    for page_number, url in enumerate(MULTI_PAGE["page_urls"], start=2):
+        (request,) = [r for r in output if isinstance(r, scrapy.Request)]
+        assert request.url == url
+        case = cases(lambda c, url=url: c["url"] == url)[0]
+        response = response_for(case, url, cb_kwargs=request.cb_kwargs)
+        output = list(spider.parse_article_page(response, **request.cb_kwargs))
+    (item,) = [i for i in output if isinstance(i, ArticleItem)]
+    assert len(item.raw_pages) == 1 + len(MULTI_PAGE["page_urls"])
+    assert MULTI_PAGE["body_first"] in item.article.body
+    last_case = cases(lambda c: c["url"] == MULTI_PAGE["page_urls"][-1])[0]
+    assert item.article.body.rstrip().endswith(last_case["body_last"])
+
+
+def test_a_failed_follow_page_keeps_the_pages_already_fetched() -> None:
+    spider = make_spider()
+    (request,) = [r for r in spider.parse_article(response_for(MULTI_PAGE)) if isinstance(r, scrapy.Request)]
+    failed_response = Response(request.url, status=404, request=request)
+    failure = Failure(HttpError(failed_response))
+    failure.request = request
+    output = list(spider.on_error(failure))
+    assert FailedPageItem(request.url, "HTTP 404", status=404) in output
+    # the spider moves on to the next page rather than dropping the article
+    assert any(isinstance(o, scrapy.Request | ArticleItem) for o in output)
+
+
+def test_non_html_answer_is_refused_and_recorded_by_the_middleware() -> None:
+    spider = make_spider()
+    request = scrapy.Request(SEED["url"])
+    response = Response(SEED["url"], body=b"%PDF-1.4", headers={"Content-Type": "application/pdf"}, request=request)
+    with pytest.raises(NotHtmlError) as error:
+        list(spider.parse_article(response))
+    (item,) = FailedPageMiddleware().process_spider_exception(response, error.value, spider)
+    assert item == FailedPageItem(SEED["url"], "NotHtmlError: not an HTML page (Content-Type: application/pdf)")
+
+
+def test_unknown_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="mode"):
+        make_spider(mode="everything")
