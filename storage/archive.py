@@ -7,7 +7,7 @@ import os
 import socket
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Self, TypeVar
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -163,11 +163,29 @@ class Archive:
 
         return self._write(write)
 
+    def mark_removed(self, url: str, *, removed_at: datetime | None = None) -> bool:
+        """Mark the article behind url (canonical or fetched URL) as removed; False if unknown or already so."""
+        when = parse_instant(removed_at, "removed_at") or utc_now()
+
+        def write(conn: Connection) -> bool:
+            alias = select(article_urls.c.article_id).where(article_urls.c.url == url)
+            result = conn.execute(update(articles).where(
+                (articles.c.canonical_url == url) | articles.c.id.in_(alias), articles.c.removed_at.is_(None),
+            ).values(removed_at=when))
+            return result.rowcount > 0
+
+        return self._write(write)
+
     # -- read side ----------------------------------------------------------------------------------------
 
     def known_urls(self, site: str) -> set[str]:
         """URLs not worth downloading again: fetched, canonical and later-page URLs of stored articles."""
         return self._read(lambda conn: queries.known_urls(conn, site))
+
+    def articles_due_for_refresh(self, site: str, *, days: int = 7, now: datetime | None = None) -> list[str]:
+        """URLs of the site's articles published (or first seen) in the last `days` days, not removed."""
+        since = (parse_instant(now, "now") or utc_now()) - timedelta(days=days)
+        return self._read(lambda conn: queries.recent_article_urls(conn, site, since))
 
     def get_article(self, id_or_url: int | str) -> dict[str, Any] | None:
         """An article by id or URL, with "revisions" (oldest first)."""

@@ -29,7 +29,10 @@ def resolve_url(db_url: str | os.PathLike[str] | None) -> URL:
     if url.get_backend_name() not in {"sqlite", "postgresql"}:
         raise StorageError(f"unsupported database {url.get_backend_name()!r} (use sqlite or postgresql)")
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the archive's directory {exc.filename}: {exc.strerror}") from None
     return url
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
@@ -75,6 +76,14 @@ def known_urls(conn: Connection, site: str) -> set[str]:
         urls.add(canonical_url)
         urls.update(page_urls or [])
     return urls
+
+
+def recent_article_urls(conn: Connection, site: str, since: datetime) -> list[str]:
+    """Fetched URLs of a site's articles published (or, undated, first seen) since `since`, newest first."""
+    when = func.coalesce(articles.c.published_at, articles.c.first_seen_at)
+    query = (select(articles.c.url).where(articles.c.site == site, articles.c.removed_at.is_(None), when >= since)
+             .order_by(when.desc(), articles.c.id.desc()))
+    return list(conn.scalars(query))
 
 
 def latest_hot_list(conn: Connection, site: str, page_url: str | None = None) -> dict[str, Any] | None:

@@ -1,0 +1,111 @@
+"""Contract tests for raw pages (compressed, byte-exact, deduplicated) and hot-list snapshots."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import create_engine, select
+
+from storage import Archive
+from storage.schema import raw_pages
+
+FETCHED_AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+LATER = FETCHED_AT + timedelta(hours=1)
+URL = "https://hlj.people.com.cn/n2/2026/1128/c220024-1.html"
+BODY = ("<html><head><meta charset='gbk'></head><body>" + "黑龙江新闻" * 500 + "</body></html>").encode("gbk")
+HEADERS = {"content-type": "text/html; charset=GBK", "last-modified": "Sat, 28 Nov 2026 01:00:00 GMT"}
+ENTRIES = [{"rank": r, "title": f"热点新闻 {r}", "url": f"https://hlj.people.com.cn/n2/{r}.html"} for r in range(1, 11)]
+
+
+def _stored_bodies(archive: Archive) -> list[bytes]:
+    engine = create_engine(archive._engine.url)
+    with engine.connect() as conn:
+        bodies = list(conn.scalars(select(raw_pages.c.body).order_by(raw_pages.c.id)))
+    engine.dispose()
+    return bodies
+
+
+def test_raw_page_round_trips_byte_exact_and_is_compressed(archive: Archive) -> None:
+    archive.save_raw_page(URL, BODY, HEADERS, FETCHED_AT, status=200, site="hlj_people")
+    page = archive.raw_page(URL)
+    assert page["body"] == BODY
+    assert page["headers"] == HEADERS
+    assert page["status"] == 200
+    assert page["site"] == "hlj_people"
+    assert page["fetched_at"] == "2026-11-28T10:00:00+08:00"
+    [stored] = _stored_bodies(archive)
+    assert len(stored) < len(BODY) / 5
+    assert zlib.decompress(stored) == BODY
+
+
+def test_same_bytes_keep_one_row_and_changed_bytes_add_one(archive: Archive) -> None:
+    archive.save_raw_page(URL, BODY, HEADERS, FETCHED_AT)
+    archive.save_raw_page(URL, BODY, {"content-type": "text/html"}, LATER)
+    assert archive.counts()["raw_pages"] == 1
+    assert archive.raw_page(URL)["last_fetched_at"] == "2026-11-28T11:00:00+08:00"
+    archive.save_raw_page(URL, BODY + b"<!-- edited -->", HEADERS, LATER + timedelta(hours=1))
+    assert archive.counts()["raw_pages"] == 2
+    assert archive.raw_page(URL)["body"].endswith(b"<!-- edited -->")
+
+
+def test_binary_and_empty_bodies_round_trip(archive: Archive) -> None:
+    archive.save_raw_page("https://x.example.cn/a", bytes(range(256)) * 4, {}, FETCHED_AT)
+    archive.save_raw_page("https://x.example.cn/b", b"", {}, FETCHED_AT, status=404)
+    assert archive.raw_page("https://x.example.cn/a")["body"] == bytes(range(256)) * 4
+    assert archive.raw_page("https://x.example.cn/b")["body"] == b""
+    assert archive.raw_page("https://x.example.cn/b")["status"] == 404
+    assert archive.raw_page("https://x.example.cn/missing") is None
+
+
+def test_iter_raw_pages_gives_the_latest_bytes_per_url_and_filters_by_site(archive: Archive) -> None:
+    run_id = archive.start_run("hlj_people", "hlj_people")
+    archive.save_raw_page(URL, b"old", {}, FETCHED_AT, run_id=run_id)
+    archive.save_raw_page(URL, b"new", {}, LATER, run_id=run_id)
+    archive.save_raw_page("https://other.example.cn/1", b"x", {}, FETCHED_AT, site="other")
+    pages = list(archive.iter_raw_pages("hlj_people"))
+    assert [(p["url"], p["body"], p["run_id"]) for p in pages] == [(URL, b"new", run_id)]
+    assert {p["url"] for p in archive.iter_raw_pages()} == {URL, "https://other.example.cn/1"}
+
+
+def test_hot_list_round_trips(archive: Archive) -> None:
+    snapshot_id = archive.save_hot_list("hlj_people", FETCHED_AT, URL, ENTRIES)
+    latest = archive.latest_hot_list("hlj_people")
+    assert latest["id"] == snapshot_id
+    assert latest["captured_at"] == "2026-11-28T10:00:00+08:00"
+    assert latest["page_url"] == URL
+    assert latest["entries"] == ENTRIES
+    assert archive.latest_hot_list("nobody") is None
+
+
+def test_identical_hot_list_in_the_same_run_is_not_duplicated(archive: Archive) -> None:
+    run_id = archive.start_run("hlj_people", "hlj_people")
+    first = archive.save_hot_list("hlj_people", FETCHED_AT, URL, ENTRIES, run_id=run_id)
+    assert archive.save_hot_list("hlj_people", LATER, URL, ENTRIES, run_id=run_id) is None
+    assert archive.latest_hot_list("hlj_people")["id"] == first
+    assert archive.counts()["hot_list_snapshots"] == 1
+
+
+def test_changed_or_next_run_hot_list_is_a_new_snapshot(archive: Archive) -> None:
+    run_id = archive.start_run("hlj_people", "hlj_people")
+    archive.save_hot_list("hlj_people", FETCHED_AT, URL, ENTRIES, run_id=run_id)
+    reordered = [{**e, "rank": len(ENTRIES) - e["rank"] + 1} for e in reversed(ENTRIES)]
+    archive.save_hot_list("hlj_people", LATER, URL, reordered, run_id=run_id)
+    next_run = archive.start_run("hlj_people", "hlj_people")
+    archive.save_hot_list("hlj_people", LATER + timedelta(hours=1), URL, reordered, run_id=next_run)
+    assert archive.counts()["hot_list_snapshots"] == 3
+    latest = archive.latest_hot_list("hlj_people")
+    assert latest["run_id"] == next_run
+    assert latest["entries"] == reordered
+
+
+def test_latest_hot_list_is_the_newest_capture(archive: Archive) -> None:
+    archive.save_hot_list("hlj_people", LATER, URL, ENTRIES)
+    archive.save_hot_list("hlj_people", FETCHED_AT, "https://hlj.people.com.cn/", ENTRIES[:3])
+    assert archive.latest_hot_list("hlj_people")["page_url"] == URL
+    assert len(archive.latest_hot_list("hlj_people", "https://hlj.people.com.cn/")["entries"]) == 3
+
+
+def test_empty_hot_list_is_not_stored(archive: Archive) -> None:
+    assert archive.save_hot_list("hlj_people", FETCHED_AT, URL, []) is None
+    assert archive.counts()["hot_list_snapshots"] == 0
