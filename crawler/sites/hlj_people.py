@@ -1,0 +1,352 @@
+"""人民网黑龙江频道 (hlj.people.com.cn), and any people.com.cn page: articles, hot lists, channel lists.
+
+Parsed with lxml.html and XPath: several times faster than BeautifulSoup and free of parsel's selector
+wrapping, which matters for the ≥5× trafilatura throughput target; the people.com.cn templates are stable
+enough for fixed XPaths.
+
+Templates: 2020+ ``rm_txt`` (``div.rm_txt_con``), 2016–2019 ``box_con``/``#rwb_zw`` (multi-page via
+``div.zdfy``) and the health-channel variant (``div.artDet``). Article URLs are normalised to ``http``
+without query or fragment, and page N of an article is canonicalised to page 1.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from lxml import etree, html
+
+from crawler.errors import ParseError
+from crawler.models import Article, Channel, HotEntry, Image, ListPage, Page, ParsedPage
+from crawler.text.bylines import parse_editors, parse_reporters
+from crawler.text.clean import element_lines, normalize_space
+from crawler.text.dates import parse_datetime
+from crawler.text.decoding import decode_html
+
+__all__ = [
+    "ALLOWED_DOMAINS", "CHANNELS", "SITE", "START_URLS",
+    "is_article_url", "is_list_url", "merge_pages", "parse_page",
+]
+
+SITE = "hlj_people"
+ALLOWED_DOMAINS = ["people.com.cn"]
+CHANNELS = {"220027": "省内要闻", "220024": "专稿", "220075": "地方视窗", "338553": "社会政法"}
+START_URLS = [f"http://hlj.people.com.cn/GB/{channel_id}/index.html" for channel_id in CHANNELS]
+
+_ARTICLE_PATH = re.compile(r"^/n\d?/\d{4}/\d{4}/c(?P<channel>\d+)-(?P<content>\d+)(?:-(?P<page>\d+))?\.html$")
+_LIST_PATH = re.compile(r"^/(?:GB/(?:\d+/)+(?:index(?P<page>\d*)\.html)?)?$")
+_BODY = ("//div[contains(@class,'rm_txt_con')]", "//*[@id='rwb_zw']", "//div[contains(@class,'box_con')]",
+         "//*[@id='p_content']", "//div[contains(@class,'artDet')]")
+_TITLE = ("//div[contains(@class,'rm_txt')]//h1", "//div[contains(@class,'text_title')]//h1",
+          "//div[contains(@class,'articleCont')]/div[@class='title']/h2")
+_PRETITLE = ("//div[contains(@class,'rm_txt')]//h3[@class='pre']", "//div[contains(@class,'text_title')]/h3",
+             "//div[contains(@class,'articleCont')]/div[@class='title']/h4")
+_SUBTITLE = ("//div[contains(@class,'rm_txt')]//h4[@class='sub']", "//div[contains(@class,'text_title')]/h4",
+             "//div[contains(@class,'articleCont')]/div[@class='title']/h3")
+_DATELINE = ("//div[contains(@class,'rm_txt')]//div[contains(@class,'col-1-1')]",
+             "//div[@class='box01']/div[@class='fl']", "//div[contains(@class,'artOri')]")
+_AUTHOR = ("//div[contains(@class,'rm_txt')]//div[contains(@class,'author')]"
+           " | //div[contains(@class,'text_title')]//p[@class='author']")
+_EDITOR = ".//div[contains(@class,'edit')]"
+# Blocks inside the body container that are not the story: editor line, share line, print-edition note,
+# QR-code promos, the pager and the "next page" table.
+_NOT_BODY = ("script", "style", "noscript", "div[contains(@class,'edit')]", "p[contains(@class,'paper_num')]",
+             "p[.//span[@id='paper_num']]", "div[contains(@class,'tjewm')]", "div[contains(@class,'zdfy')]",
+             "center", "*[contains(@class,'section-common-share-wrap')]")
+_BOILERPLATE = re.compile(
+    r"^(?:分享让更多人看到|[(（]?\s*责编[：:]|点击进入.*>>$|《\s*人民日报\s*》\s*[（(].*版\s*[）)]$)"
+)
+_HOT_HEADINGS = frozenset({"热门排行", "热点排行", "热门点击排行榜", "点击排行", "排行榜"})
+_CAPTION = re.compile(r"^图为|^图[：:]|摄$|供图|图片来源")
+
+
+def is_article_url(url: str) -> bool:
+    """Page 1 of a people.com.cn article (``/n2/YYYY/MMDD/c{channel}-{content}.html``, also /n1/)."""
+    match = _article_match(url)
+    return match is not None and match["page"] is None
+
+
+def is_list_url(url: str) -> bool:
+    """A people.com.cn channel list (``/GB/{channel}/index.html``, ``index2.html`` …) or a channel home."""
+    parts = urlsplit(url)
+    return _is_people_host(parts.hostname) and _LIST_PATH.match(parts.path or "/") is not None
+
+
+def parse_page(page: Page) -> ParsedPage:
+    """Article, hot list and list links of one page; ParseError for non-HTML or an article without title/body."""
+    _refuse_non_html(page)
+    root = _document(decode_html(page.body, page.headers), page.url)
+    if root is None:
+        return ParsedPage(page.url, SITE)
+    listing = _listing(root, page.url) if is_list_url(page.url) else None
+    article = _article(root, page) if _has_article_template(root) else None
+    return ParsedPage(page.url, SITE, article=article, hot_list=_hot_list(root, page.url), listing=listing)
+
+
+def merge_pages(first: Article, rest: list[Article]) -> Article:
+    """One article from its pages in order: bodies and images joined, page 1's metadata, bylines of all pages."""
+    pages = [first, *rest]
+    images = list(dict.fromkeys(image for page in pages for image in page.images))
+    return replace(first, body="\n".join(p.body for p in pages if p.body), images=images,
+                   authors=_unique(name for p in pages for name in p.authors),
+                   editors=_unique(name for p in pages for name in p.editors))
+
+
+# -- documents -------------------------------------------------------------------------------------------
+
+
+def _refuse_non_html(page: Page) -> None:
+    content_type = page.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and not ("html" in content_type or content_type.startswith("text/")):
+        raise ParseError(page.url, f"not an HTML page (Content-Type: {content_type})")
+    head = page.body[:1024].lstrip()
+    if b"\x00" in head or head.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8", b"PK\x03\x04", b"\x1f\x8b")):
+        raise ParseError(page.url, "not an HTML page (binary content)")
+
+
+def _document(text: str, url: str) -> html.HtmlElement | None:
+    if not text.strip():
+        return None
+    if "<" not in text:
+        raise ParseError(url, "not an HTML page (no markup)")
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str input with an encoding declaration
+    try:
+        return html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _has_article_template(root: html.HtmlElement) -> bool:
+    return any(root.xpath(xpath) for xpath in (*_BODY, *_TITLE))
+
+
+def _first(root: html.HtmlElement, xpaths: tuple[str, ...]) -> html.HtmlElement | None:
+    for xpath in xpaths:
+        found = root.xpath(xpath)
+        if found:
+            return found[0]
+    return None
+
+
+def _text(root: html.HtmlElement, xpaths: tuple[str, ...]) -> str:
+    element = _first(root, xpaths)
+    return normalize_space(element.text_content()) if element is not None else ""
+
+
+def _meta(root: html.HtmlElement, name: str) -> str:
+    values = root.xpath(f"//meta[translate(@name,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')='{name}']"
+                        "/@content")
+    return normalize_space(values[0]) if values else ""
+
+
+# -- articles --------------------------------------------------------------------------------------------
+
+
+def _article(root: html.HtmlElement, page: Page) -> Article:
+    title = _text(root, _TITLE)
+    if not title:
+        raise ParseError(page.url, "article page without a title")
+    container = _first(root, _BODY)
+    if container is not None:
+        editors = parse_editors(" ".join(normalize_space(e.text_content()) for e in container.xpath(_EDITOR)))
+        editors = editors or parse_editors(normalize_space(root.xpath("string(//div[@class='editor'])")))
+        paragraphs, images = _body(container, page.url, title)
+    else:
+        editors, paragraphs, images = [], [], []
+    if not paragraphs:
+        raise ParseError(page.url, "article page without body text")
+    dateline = _text(root, _DATELINE)
+    url = _normalize_url(page.url)
+    return Article(
+        url=page.url, canonical_url=_canonical_url(root, url), site=SITE, title=title, body="\n".join(paragraphs),
+        published_at=_published_at(root, dateline, page.fetched_at), pretitle=_text(root, _PRETITLE),
+        subtitle=_text(root, _SUBTITLE), source=_source(root, dateline), authors=_authors(root, paragraphs),
+        editors=editors, channel=_channel(root, url), content_id=_content_id(root, url),
+        images=images, page_urls=_page_urls(root, url),
+    )
+
+
+def _body(container: html.HtmlElement, url: str, title: str) -> tuple[list[str], list[Image]]:
+    for junk in container.xpath(" | ".join(f".//{xpath}" for xpath in _NOT_BODY)):
+        junk.drop_tree()
+    paragraphs: list[str] = []
+    images: list[Image] = []
+    blocks = container.xpath(".//p") or [container]
+    for block in blocks:
+        images.extend(_images(block, url, title))
+        if _is_link_only(block):  # "点击进入…>>", related-story links
+            continue
+        paragraphs.extend(line for line in element_lines(block) if not _BOILERPLATE.match(line))
+    return paragraphs, list(dict.fromkeys(images))
+
+
+def _is_link_only(block: html.HtmlElement) -> bool:
+    links = block.xpath(".//a")
+    text = normalize_space(block.text_content())
+    return bool(links) and bool(text) and normalize_space("".join(a.text_content() for a in links)) == text
+
+
+def _images(block: html.HtmlElement, url: str, title: str) -> list[Image]:
+    found = []
+    for img in block.xpath(".//img[@src]"):
+        src = urljoin(url, img.get("src").strip())
+        if not src.startswith("http") or urlsplit(src).path.startswith("/img/"):  # template icons and logos
+            continue
+        found.append(Image(src, _caption(img, block, title)))
+    return found
+
+
+def _caption(img: html.HtmlElement, block: html.HtmlElement, title: str) -> str:
+    alt = normalize_space(img.get("alt"))
+    if alt and alt != title:
+        return alt
+    own_text = normalize_space(block.text_content())
+    if own_text and _CAPTION.search(own_text):
+        return own_text
+    following = block.getnext()
+    if following is not None and following.tag == "p" and not following.xpath(".//img"):
+        text = normalize_space(following.text_content())
+        if text and len(text) <= 120 and _CAPTION.search(text):
+            return text
+    return ""
+
+
+def _published_at(root: html.HtmlElement, dateline: str, fetched_at: datetime | None) -> datetime | None:
+    """The visible dateline has the minute; meta publishdate has the date and anchors a year-less dateline."""
+    meta = parse_datetime(_meta(root, "publishdate"))
+    reference = meta + timedelta(days=1) if meta else fetched_at
+    visible = parse_datetime(dateline, reference=reference) if dateline else None
+    return visible or meta
+
+
+def _source(root: html.HtmlElement, dateline: str) -> str:
+    """The dateline's "来源：" link (or text after it), else meta ``source``."""
+    if "来源" in dateline:
+        links = root.xpath(" | ".join(f"{xpath}//a" for xpath in _DATELINE))
+        after = dateline.split("来源", 1)[1]
+        shown = _clean_source(links[0].text_content() if links else after.split(" ")[0] if after else "")
+        if shown:
+            return shown
+    return _clean_source(_meta(root, "source"))
+
+
+def _clean_source(text: str) -> str:
+    return normalize_space(re.sub(r"^\s*来源\s*[：:]?", "", text)).removesuffix(" 原创稿")
+
+
+def _authors(root: html.HtmlElement, paragraphs: list[str]) -> list[str]:
+    bylines = [normalize_space(e.text_content()) for e in root.xpath(_AUTHOR)]
+    return _unique(name for text in [*bylines, *paragraphs[:2], *paragraphs[-2:]] for name in parse_reporters(text))
+
+
+def _channel(root: html.HtmlElement, url: str) -> Channel | None:
+    match = re.search(r"\d+", _meta(root, "catalogs"))
+    url_match = _article_match(url)
+    channel_id = match.group(0) if match else (url_match["channel"] if url_match else "")
+    if not channel_id:
+        return None
+    crumbs = [normalize_space(a.text_content()) for a in root.xpath("//*[@id='rwb_navpath']//a | "
+                                                                    "//div[@class='subNav']//a")]
+    crumbs = [c for c in crumbs if c and c not in {"人民网", "首页"}]
+    title_parts = [normalize_space(p) for p in (root.findtext(".//title") or "").split("--")]
+    name = CHANNELS.get(channel_id) or (crumbs[-1] if crumbs else "") or (
+        title_parts[-2] if len(title_parts) >= 3 else "")
+    return Channel(channel_id, name)
+
+
+def _content_id(root: html.HtmlElement, url: str) -> str:
+    match = _article_match(url)
+    return _meta(root, "contentid") or (match["content"] if match else "")
+
+
+def _canonical_url(root: html.HtmlElement, url: str) -> str:
+    links = root.xpath("//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href")
+    canonical = _normalize_url(urljoin(url, links[0].strip())) if links and links[0].strip() else url
+    return re.sub(r"(c\d+-\d+)-\d+\.html$", r"\1.html", canonical)  # page N -> page 1
+
+
+def _page_urls(root: html.HtmlElement, url: str) -> list[str]:
+    """Pages 2..N of a multi-page article, from the ``div.zdfy`` pager, in page order."""
+    own = _article_match(url)
+    pages: dict[int, str] = {}
+    for href in root.xpath("//div[contains(@class,'zdfy')]//a/@href"):
+        link = _normalize_url(urljoin(url, href.strip()))
+        match = _article_match(link)
+        if match and own and match["content"] == own["content"] and match["page"] and int(match["page"]) > 1:
+            pages[int(match["page"])] = link
+    return [pages[number] for number in sorted(pages)]
+
+
+# -- hot lists and channel lists -------------------------------------------------------------------------
+
+
+def _hot_list(root: html.HtmlElement, url: str) -> list[HotEntry]:
+    for heading in root.xpath("//h2 | //h3 | //h4 | //h5"):
+        if normalize_space(heading.text_content()) not in _HOT_HEADINGS:
+            continue
+        lists = heading.xpath("following-sibling::*[self::ul or self::ol][1] | ../following-sibling::*"
+                              "[self::ul or self::ol][1]")
+        if lists:
+            return _hot_entries(lists[0], url)
+    return []
+
+
+def _hot_entries(items: html.HtmlElement, url: str) -> list[HotEntry]:
+    entries: list[HotEntry] = []
+    for position, li in enumerate(items.xpath("./li[.//a[@href]]"), start=1):
+        link = li.xpath(".//a[@href]")[0]
+        rank_text = normalize_space(" ".join(li.xpath("./span/text() | ./em/text()")))
+        rank = int(rank_text) if rank_text.isdigit() else position
+        visible, full = normalize_space(link.text_content()), normalize_space(link.get("title"))
+        shown = visible.rstrip("…. ").strip()
+        title = full if full and (not visible or full.startswith(shown)) else visible
+        entries.append(HotEntry(rank, title, urljoin(url, link.get("href").strip())))
+    return entries
+
+
+def _listing(root: html.HtmlElement, url: str) -> ListPage:
+    articles: list[str] = []
+    pages: dict[int, str] = {}
+    directory = urlsplit(url).path.rsplit("/", 1)[0]
+    current = _list_page_number(url)
+    for href in root.xpath("//a/@href"):
+        link = _normalize_url(urljoin(url, href.strip()))
+        if is_article_url(link):
+            articles.append(link)
+        elif is_list_url(link) and urlsplit(link).path.rsplit("/", 1)[0] == directory:
+            number = _list_page_number(link)
+            if number > current and urlsplit(link).hostname == urlsplit(url).hostname:
+                pages[number] = link
+    return ListPage(url, _unique(articles), [pages[number] for number in sorted(pages)])
+
+
+def _list_page_number(url: str) -> int:
+    match = _LIST_PATH.match(urlsplit(url).path or "/")
+    return int(match["page"]) if match and match["page"] else 1
+
+
+# -- URLs ------------------------------------------------------------------------------------------------
+
+
+def _is_people_host(host: str | None) -> bool:
+    return bool(host) and (host == "people.com.cn" or host.endswith(".people.com.cn"))
+
+
+def _article_match(url: str) -> re.Match[str] | None:
+    parts = urlsplit(url)
+    return _ARTICLE_PATH.match(parts.path) if _is_people_host(parts.hostname) else None
+
+
+def _normalize_url(url: str) -> str:
+    """people.com.cn URLs as the site links them: http, lower-case host, no fragment, no query on articles."""
+    parts = urlsplit(url.strip())
+    if not _is_people_host(parts.hostname):
+        return urlunsplit(parts._replace(fragment=""))
+    query = "" if _ARTICLE_PATH.match(parts.path) else parts.query
+    return urlunsplit(("http", (parts.hostname or "").lower(), parts.path or "/", query, ""))
+
+
+def _unique(values) -> list[str]:  # type: ignore[no-untyped-def]
+    return list(dict.fromkeys(values))

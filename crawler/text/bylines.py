@@ -1,0 +1,80 @@
+"""Reporter and editor names from Chinese bylines such as "(记者 李莹莹 杨军)" and "(责编：甲、乙)".
+
+Only reporters count as authors: 通讯员 (correspondents sent in by the subject organisation), 实习生,
+photographers and editors are not, so a byline "记者 赵六 通讯员 钱七" yields ["赵六"].
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["parse_editors", "parse_reporters"]
+
+_REPORTER_ROLE = re.compile(r"^(?:本报|新华社|人民网|中新网|央视网)?(?:见习|特约|首席)?记者[：:]?")
+_OTHER_ROLE = re.compile(r"^(?:通讯员|实习生|摄影|摄像|编辑|责编|责任编辑|校对|制图|供图|报道|整理|编译)[：:]?")
+_SINGLE_ROLES = frozenset("摄图文")
+_BRACKETED = re.compile(r"[（(]([^（）()]*)(?:[）)]|$)")
+_LEADING = re.compile(r"^[\s\u3000]*(?:本报|新华社|人民网)?(?:见习|特约|首席)?记者")
+_EDITORS = re.compile(r"(?:责编|责任编辑)\s*[：:]\s*([^（）()\n]*)")
+_LIST_SEPARATORS = re.compile(r"[、，,；;/|]+")
+_SPACES = re.compile(r"[\s\u3000\xa0]+")
+_NAME = re.compile(r"^[\u4e00-\u9fff]{1,4}$|^[\u4e00-\u9fff]+[·•・][\u4e00-\u9fff·•・]+$")
+
+
+def parse_reporters(text: str) -> list[str]:
+    """Reporter names from the bylines in ``text``: bracketed "（记者…）" groups and a leading "本报记者 …"."""
+    segments = [m.group(1) for m in _BRACKETED.finditer(text) if "记者" in m.group(1)]
+    if _LEADING.match(text):
+        segments.append(re.split(r"[（(]", text, maxsplit=1)[0])
+    names: list[str] = []
+    for segment in segments:
+        for name in _reporters_in(segment):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def parse_editors(text: str) -> list[str]:
+    """Editor names from "(责编：甲、乙)" or "责任编辑：甲"."""
+    names: list[str] = []
+    for match in _EDITORS.finditer(text):
+        for name in _tokens(match.group(1)):
+            if _NAME.match(name) and name not in names:
+                names.append(name)
+    return names
+
+
+def _reporters_in(segment: str) -> list[str]:
+    """Names after a 记者 role word, up to the next role word (通讯员, 摄 …) or the first non-name."""
+    found: list[str] = []
+    reporting = False
+    for token in _tokens(segment):
+        role = _REPORTER_ROLE.match(token) or _OTHER_ROLE.match(token)
+        if role:
+            reporting = role.re is _REPORTER_ROLE
+            token = token[role.end():]
+        elif token in _SINGLE_ROLES:
+            reporting = False
+            continue
+        if not token or not reporting:
+            continue
+        if _NAME.match(token) and len(token) >= 2:
+            found.append(token)
+        else:  # prose, not a byline ("记者从省教育厅获悉"): stop before clauses pass for names
+            reporting = False
+    return found
+
+
+def _tokens(text: str) -> list[str]:
+    """Words of a byline; people.com.cn pads two-character names with spaces ("方  敏"), so rejoin those."""
+    tokens: list[str] = []
+    for group in _LIST_SEPARATORS.split(text):
+        words = [w.strip("：:") for w in _SPACES.split(group) if w.strip("：:")]
+        merged: list[str] = []
+        for word in words:
+            if len(word) == 1 and merged and len(merged[-1]) == 1 and word not in _SINGLE_ROLES:
+                merged[-1] += word
+            else:
+                merged.append(word)
+        tokens.extend(merged)
+    return tokens

@@ -1,0 +1,46 @@
+"""Whitespace and paragraph helpers for text pulled out of HTML."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from lxml import html
+
+__all__ = ["element_lines", "join_paragraphs", "normalize_space"]
+
+# \u3000 (ideographic space) indents every people.com.cn paragraph; \xa0 comes from &nbsp;
+_SPACE = re.compile(r"[\s\u3000\xa0\u200b\ufeff]+")
+_SKIPPED_TAGS = frozenset({"script", "style", "noscript", "iframe", "template"})
+_LINE_BREAKS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "center"})
+
+
+def normalize_space(text: str | None) -> str:
+    """Runs of any whitespace (ideographic spaces and &nbsp; included) to one space, trimmed."""
+    return _SPACE.sub(" ", text or "").strip()
+
+
+def element_lines(element: html.HtmlElement) -> list[str]:
+    """The visible text of an element as normalised non-empty lines (a new line at <br> and block tags)."""
+    return [line for line in (normalize_space(part) for part in "".join(_pieces(element)).split("\n")) if line]
+
+
+def join_paragraphs(paragraphs: Iterable[str]) -> str:
+    """Non-empty paragraphs joined by newlines."""
+    return "\n".join(p for p in paragraphs if p)
+
+
+def _pieces(element: html.HtmlElement) -> Iterator[str]:
+    tag = element.tag if isinstance(element.tag, str) else ""
+    if tag in _SKIPPED_TAGS:
+        return
+    if tag in _LINE_BREAKS:
+        yield "\n"
+    if element.text and tag:
+        yield element.text
+    for child in element:
+        yield from _pieces(child)
+        if child.tail:
+            yield child.tail
+    if tag in _LINE_BREAKS:
+        yield "\n"

@@ -1,0 +1,70 @@
+"""Bytes to text for Chinese news pages that often declare one charset and send another."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+__all__ = ["declared_charsets", "decode_html"]
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([-\w.:]+)", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([-\w.:]+)", re.IGNORECASE)
+_SNIFF_BYTES = 4096
+# GB2312 and GBK are subsets of GB18030; browsers decode all three as GB18030 (WHATWG), and so do we.
+_ALIASES = {
+    "gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030",
+    "csgb2312": "gb18030", "chinese": "gb18030", "iso-ir-58": "gb18030", "ms936": "gb18030", "windows-936": "gb18030",
+    "big5": "big5hkscs", "x-x-big5": "big5hkscs",
+    "iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252",
+    "utf8": "utf-8", "unicode": "utf-8",
+}
+
+
+def decode_html(body: bytes, headers: dict[str, str]) -> str:
+    """Decode a page: BOM, then valid UTF-8, then the header and meta charsets, then GB18030; never raises."""
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return body.decode(codec, errors="replace")
+    if _is_utf8_with_non_ascii(body):  # saved/re-encoded pages keep a stale GB2312 meta over UTF-8 bytes
+        return body.decode("utf-8")
+    candidates = [*declared_charsets(body, headers), "gb18030", "utf-8"]
+    for codec in candidates:
+        try:
+            return body.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    # a few bad bytes: keep the codec that loses the least text
+    return min((body.decode(c, errors="replace") for c in candidates), key=lambda text: text.count("\ufffd"))
+
+
+def declared_charsets(body: bytes, headers: dict[str, str]) -> list[str]:
+    """Python codec names the page declares: the Content-Type header first, then its <meta> tags."""
+    found: list[str] = []
+    header = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+    names = [m.group(1) for m in _HEADER_CHARSET.finditer(header)]
+    names += [m.group(1).decode("ascii", "replace") for m in _META_CHARSET.finditer(body[:_SNIFF_BYTES])]
+    for name in names:
+        codec = _codec(name)
+        if codec and codec not in found:
+            found.append(codec)
+    return found
+
+
+def _codec(name: str) -> str | None:
+    name = name.strip().lower()
+    name = _ALIASES.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _is_utf8_with_non_ascii(body: bytes) -> bool:
+    if body.isascii():
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
