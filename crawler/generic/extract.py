@@ -1,0 +1,96 @@
+"""``extract_article``: one page of an unknown news site to an ``Article``."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from urllib.parse import urljoin
+
+from lxml import html
+
+from crawler.generic import published
+from crawler.generic.blocks import Block, text_blocks
+from crawler.generic.content import Content, find_content
+from crawler.generic.document import clean_tree, decode_page, parse_document
+from crawler.generic.errors import ExtractionError
+from crawler.generic.metadata import canonical_url, parse_authors, parse_source, parse_title
+from crawler.generic.overrides import apply_overrides
+from crawler.models import Article, Image, Page
+
+FIELDS = ("title", "body", "published_at", "source", "authors")
+_IMAGE_ATTRIBUTES = ("data-original", "data-src", "src")
+
+
+def extract_article(page: Page, *, site: str = "generic", selectors: dict[str, str] | None = None) -> Article:
+    """Title, body, time, source, authors, images and canonical URL of a news page; selectors win over heuristics."""
+    unknown = set(selectors or {}) - set(FIELDS)
+    if unknown:
+        raise ValueError(f"unknown selector field(s) {sorted(unknown)}; expected some of {FIELDS}")
+    root = parse_document(decode_page(page), page.url)
+    cleaned = clean_tree(copy.deepcopy(root))
+    blocks = text_blocks(cleaned)
+    title = parse_title(root, cleaned)
+    content = find_content(cleaned, blocks, title)
+    headline = _headline_index(blocks, title, content)
+    byline = _byline_lines(blocks, headline, content)
+    article = Article(
+        url=page.url,
+        canonical_url=canonical_url(root, page.url),
+        site=site,
+        title=title,
+        body="\n".join(content.lines) if content else "",
+        published_at=_published_at(root, blocks, headline, page),
+        source=parse_source(byline, root),
+        authors=parse_authors(byline, root),
+        images=_images(content, page.url),
+    )
+    if selectors:
+        apply_overrides(article, html.fromstring(html.tostring(root)), selectors, page.fetched_at)
+    if not article.body.strip():
+        raise ExtractionError(page.url, "no article text found")
+    return article
+
+
+def _headline_index(blocks: list[Block], title: str, content: Content | None) -> int | None:
+    """Position of the headline among the blocks, or of the line before the body when no heading matches."""
+    if title:
+        for index, block in enumerate(blocks):
+            if block.text == title or (len(block.text) < 2 * len(title) and title in block.text):
+                return index
+    if content and content.lines:
+        first = next((i for i, b in enumerate(blocks) if b.text == content.lines[0]), None)
+        return max(first - 1, 0) if first is not None else None
+    return None
+
+
+def _byline_lines(blocks: list[Block], headline: int | None, content: Content | None) -> list[str]:
+    """Lines that may carry 来源/作者: around the headline, then the start and end of the body."""
+    lines = []
+    if headline is not None:
+        lines += [b.text for b in blocks[max(0, headline - 3) : headline + 11] if b.size <= 150]
+    if content:
+        lines += content.lines[:2] + content.lines[-3:]
+    return lines
+
+
+def _published_at(root: html.HtmlElement, blocks: list[Block], headline: int | None, page: Page) -> datetime | None:
+    """Meta/JSON-LD time, refined by the visible line when that adds the clock time, else the line, else the URL."""
+    declared = published.from_metadata(root, page.fetched_at)
+    visible = published.from_headline(blocks, headline, page.fetched_at)
+    if declared is not None:
+        adds_time = visible is not None and visible.date() == declared.date() and declared.time() == datetime.min.time()
+        return visible if adds_time else declared
+    return visible or published.from_url(page.url)
+
+
+def _images(content: Content | None, url: str) -> list[Image]:
+    """Images inside the article container, absolute, with their alt text as caption."""
+    if content is None:
+        return []
+    images, seen = [], set()
+    for img in content.node.iter("img"):
+        src = next((img.get(a) for a in _IMAGE_ATTRIBUTES if img.get(a) and not img.get(a).startswith("data:")), None)
+        if src and (absolute := urljoin(url, src.strip())) not in seen:
+            seen.add(absolute)
+            images.append(Image(absolute, (img.get("alt") or "").strip()))
+    return images
