@@ -26,7 +26,7 @@ _NEGATIVE = re.compile(
 # Containers this strongly marked are never the article, whatever their text (unless they wrap most of the page).
 _UNLIKELY = re.compile(
     r"comment|share|recommend|related|sidebar|footer|copyright|breadcrumb|crumb|navbar|\bnav\b|menu|qrcode|"
-    r"login|popup|modal|advert|guanggao|pagination",
+    r"login|popup|modal|advert|guanggao|pagination|player",
     re.I,
 )
 _BOILERPLATE_LINE = re.compile(
@@ -35,8 +35,12 @@ _BOILERPLATE_LINE = re.compile(
     r"版权所有|Copyright|©|网友评论|我要评论|评论|声明：|免责声明)",
     re.I,
 )
+# Platform disclaimers appended to every article, whatever their length.
+_DISCLAIMER = re.compile(r"^(?:特别声明|免责声明|版权声明|Notice: The content above)", re.I)
 _META_LINE = re.compile(r"(?:来源|发布时间|发布日期|时间|作者|浏览|阅读|点击|字号)\s*[:：]")
-_DATE_TIME = re.compile(r"(?:19|20)\d{2}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}|\d{1,2}[-月]\d{1,2}日?\s*\d{1,2}:\d{2}")
+_DATE_TIME = re.compile(
+    r"(?:19|20)\d{2}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}|\d{1,2}[-月]\d{1,2}日?\s*\d{1,2}:\d{2}"
+)
 
 
 @dataclass
@@ -71,37 +75,78 @@ def class_weight(element: html.HtmlElement) -> float:
 def is_unlikely(element: html.HtmlElement) -> bool:
     """Strongly marked boilerplate containers (comments, share bars, footers, sidebars)."""
     names = f"{element.get('class', '')} {element.get('id', '')}"
-    return bool(_UNLIKELY.search(names)) and not _POSITIVE.search(names) or element.tag in ("footer", "header")
+    return (bool(_UNLIKELY.search(names)) and not _POSITIVE.search(names)) or element.tag in ("footer", "header")
 
 
-def find_content(root: html.HtmlElement, blocks: list[Block], title: str = "") -> Content | None:
-    """The container with the most prose, and its lines minus links lists and boilerplate."""
+def find_content(
+    root: html.HtmlElement, blocks: list[Block], title: str = "", headline: html.HtmlElement | None = None
+) -> Content | None:
+    """The container with the most prose (near the headline when there is one), minus link lists and boilerplate."""
     if not blocks:
         return None
     total = sum(b.size for b in blocks)
     excluded = _unlikely_regions(root, total)
     blocks = [b for b in blocks if not _inside(b.owner, excluded)]
-    scores, sizes, links = _credit(blocks)
+    scores, sizes, links, prose = _credit(blocks)
     if not scores:
         return None
-    best = max(scores, key=lambda e: scores[e] * (1.0 - links[e] / max(sizes[e], 1)) * class_weight(e))
-    lines = [b.text for b in blocks if _within(b.owner, best) and keep_line(b, title)]
+
+    def rank(element: html.HtmlElement) -> float:
+        return scores[element] * (1.0 - links[element] / max(sizes[element], 1)) * class_weight(element)
+
+    best = max(scores, key=rank)
+    anchor = _anchor(headline, prose) if headline is not None else None
+    if anchor is not None and not _within(best, anchor):
+        local = [e for e in scores if _within(e, anchor)]
+        # A long teaser in a sidebar can outscore a short article; the text under the headline wins unless tiny.
+        if local and rank(max(local, key=rank)) >= ANCHOR_SHARE * rank(best):
+            best = max(local, key=rank)
+    chosen = [best, *_good_siblings(best, rank, scores)]
+    lines = [b.text for b in blocks if any(_within(b.owner, c) for c in chosen) and keep_line(b, title)]
     return Content(best, lines)
 
 
-def _credit(blocks: list[Block]) -> tuple[dict, dict, dict]:
-    """Give each block's score to its owner and (decaying) ancestors; tally sizes and link sizes too."""
+def _good_siblings(best: html.HtmlElement, rank, scores: dict) -> list[html.HtmlElement]:
+    """Siblings that carry prose too (a lead paragraph or summary beside the body), as readability merges them."""
+    parent = best.getparent()
+    if parent is None:
+        return []
+    threshold = max(SIBLING_MIN, SIBLING_SHARE * rank(best))
+    return [s for s in parent if s is not best and s in scores and rank(s) >= threshold]
+
+
+SIBLING_SHARE, SIBLING_MIN = 0.2, 10.0
+
+
+ANCHOR_SHARE = 0.1
+_ANCHOR_PROSE = 120
+
+
+def _anchor(headline: html.HtmlElement, prose: dict) -> html.HtmlElement | None:
+    """The smallest ancestor of the headline that holds some prose besides the headline itself."""
+    own = prose.get(headline, 0)
+    for element in _ancestors(headline.getparent()):
+        if prose.get(element, 0) - own >= _ANCHOR_PROSE:
+            return element
+    return None
+
+
+def _credit(blocks: list[Block]) -> tuple[dict, dict, dict, dict]:
+    """Give each block's score to its owner and (decaying) ancestors; tally sizes, link and prose sizes too."""
     scores: dict = defaultdict(float)
     sizes: dict = defaultdict(int)
     links: dict = defaultdict(int)
+    prose: dict = defaultdict(int)
     for block in blocks:
         score = block_score(block)
         for depth, element in enumerate(_ancestors(block.owner)):
             sizes[element] += block.size
             links[element] += block.link_chars
-            if score and depth < 4:
-                scores[element] += score / (1.0, 1.0, 2.0, 3.0)[depth]
-    return scores, sizes, links
+            if score:
+                prose[element] += block.size
+                if depth < 4:
+                    scores[element] += score / (1.0, 1.0, 2.0, 3.0)[depth]
+    return scores, sizes, links, prose
 
 
 def _ancestors(element: html.HtmlElement):
@@ -135,6 +180,6 @@ def keep_line(block: Block, title: str) -> bool:
         return False
     if title and text == title:
         return False
-    if block.size < 40 and _BOILERPLATE_LINE.match(text):
+    if (block.size < 40 and _BOILERPLATE_LINE.match(text)) or _DISCLAIMER.match(text):
         return False
     return not (block.size < 80 and _META_LINE.search(text) and _DATE_TIME.search(text))

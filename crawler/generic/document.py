@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import codecs
 import re
 
 from lxml import etree, html
 
 from crawler.generic.errors import ExtractionError
 from crawler.models import Page
+from crawler.text.decoding import decode_html
 
-try:  # the shared decoder is written in parallel; until it lands, use the local one below
-    from crawler.text.decoding import decode_html
-except ImportError:  # pragma: no cover - depends on what the tree holds today
-    decode_html = None
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_\-]+)", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-# GB2312 and GBK pages routinely contain characters only GB18030 (their superset) can decode.
-_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "big5hkscs"}
 # Elements that never hold article text.
 _DROP_TAGS = [
     "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
@@ -29,31 +20,8 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
 def decode_page(page: Page) -> str:
-    """The page body as text, using the shared decoder when it exists."""
-    if decode_html is not None:
-        return decode_html(page.body, page.headers)
-    return _decode_fallback(page.body, page.headers)
-
-
-def _decode_fallback(body: bytes, headers: dict[str, str]) -> str:
-    """BOM, then valid UTF-8 (saved DOM dumps keep stale GB2312 declarations), then the declared charset."""
-    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if body.startswith(bom):
-            return body.decode(name, errors="replace")
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    declared = _HEADER_CHARSET.search(headers.get("content-type", ""))
-    name = declared.group(1) if declared else None
-    if name is None:
-        meta = _META_CHARSET.search(body[:4096])
-        name = meta.group(1).decode("ascii") if meta else "gb18030"
-    name = _SUPERSETS.get(name.lower(), name)
-    try:
-        return body.decode(name, errors="replace")
-    except LookupError:
-        return body.decode("gb18030", errors="replace")
+    """The page body as text (the shared decoder: BOM, valid UTF-8, declared charsets, GB18030)."""
+    return decode_html(page.body, page.headers)
 
 
 def parse_document(text: str, url: str) -> html.HtmlElement:
@@ -76,10 +44,10 @@ def clean_tree(root: html.HtmlElement) -> html.HtmlElement:
         if element.tag in ("html", "head", "body") or element.getparent() is None:
             continue
         style = element.get("style")
-        if (style and _HIDDEN_STYLE.search(style)) or element.get("hidden") is not None:
-            # Some sites hide the whole article until a script reveals it: keep what holds most of the text.
-            if _text_size(element) < 0.4 * total:
-                element.drop_tree()
+        hidden = (style and _HIDDEN_STYLE.search(style)) or element.get("hidden") is not None
+        # Some sites hide the whole article until a script reveals it: keep what holds most of the text.
+        if hidden and _text_size(element) < 0.4 * total:
+            element.drop_tree()
     return root
 
 

@@ -13,7 +13,7 @@ from crawler.generic.blocks import Block, text_blocks
 from crawler.generic.content import Content, find_content
 from crawler.generic.document import clean_tree, decode_page, parse_document
 from crawler.generic.errors import ExtractionError
-from crawler.generic.metadata import canonical_url, parse_authors, parse_source, parse_title
+from crawler.generic.metadata import canonical_url, find_headline, parse_authors, parse_source, parse_title
 from crawler.generic.overrides import apply_overrides
 from crawler.models import Article, Image, Page
 
@@ -30,7 +30,7 @@ def extract_article(page: Page, *, site: str = "generic", selectors: dict[str, s
     cleaned = clean_tree(copy.deepcopy(root))
     blocks = text_blocks(cleaned)
     title = parse_title(root, cleaned)
-    content = find_content(cleaned, blocks, title)
+    content = find_content(cleaned, blocks, title, find_headline(cleaned, title))
     headline = _headline_index(blocks, title, content)
     byline = _byline_lines(blocks, headline, content)
     article = Article(

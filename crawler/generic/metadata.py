@@ -19,6 +19,7 @@ _AUTHOR = re.compile(
 )
 _REPORTER_PAREN = re.compile(r"[（(]\s*记者\s*((?:[\u4e00-\u9fff·]{2,4}[、 ]*)+)\s*[)）]")
 _NAME = re.compile(r"[\u4e00-\u9fff·]{2,6}")
+_HEADLINE_XPATHS = ("//h1", "//*[contains(@class,'title') or contains(@id,'title')]", "//h2", "//h3")
 _NOT_NAMES = {"来源", "编辑", "责任编辑", "责编", "发布", "时间", "本报", "通讯员", "摄影", "报道"}
 
 
@@ -61,10 +62,21 @@ def strip_site_suffix(title: str) -> str:
     return title[: title.find(head) + len(head)].strip(" _|-｜")
 
 
+def find_headline(cleaned: html.HtmlElement, title: str) -> html.HtmlElement | None:
+    """The heading element that shows ``title``."""
+    if not title:
+        return None
+    for xpath in _HEADLINE_XPATHS:
+        for node in cleaned.xpath(xpath):
+            if normalize_line(node.text_content()) == title:
+                return node
+    return None
+
+
 def headline_candidates(root: html.HtmlElement) -> list[str]:
     """Visible headings that could be the headline, best-placed first."""
     found = []
-    for xpath in ("//h1", "//*[contains(@class,'title') or contains(@id,'title')]", "//h2", "//h3"):
+    for xpath in _HEADLINE_XPATHS:
         for node in root.xpath(xpath):
             text = normalize_line(node.text_content())
             if 4 <= len(text) <= 120 and text not in found:

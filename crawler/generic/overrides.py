@@ -33,7 +33,9 @@ def selected_lines(root: html.HtmlElement, query: str) -> list[str]:
     return lines
 
 
-def apply_overrides(article: Article, root: html.HtmlElement, selectors: dict[str, str], reference: datetime | None) -> None:
+def apply_overrides(
+    article: Article, root: html.HtmlElement, selectors: dict[str, str], reference: datetime | None
+) -> None:
     """Overwrite each field that has a selector with what the selector finds (empty when it finds nothing)."""
     for field, query in selectors.items():
         lines = selected_lines(root, query)
