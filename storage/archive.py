@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from storage import queries
@@ -93,6 +93,7 @@ class Archive:
         digest = hashlib.sha256(body).hexdigest()
 
         def write(conn: Connection) -> None:
+            _serialise_on(conn, f"raw_pages:{url}")
             latest = conn.execute(select(raw_pages.c.id, raw_pages.c.sha256, raw_pages.c.last_fetched_at)
                                   .where(raw_pages.c.url == url).order_by(raw_pages.c.id.desc()).limit(1)).first()
             if latest is not None and latest.sha256 == digest:
@@ -288,6 +289,14 @@ def _mark_interrupted(conn: Connection, hostname: str) -> None:
             conn.execute(update(crawl_runs).where(crawl_runs.c.id == run_id).values(
                 status="interrupted", finished_at=utc_now(), errors=_failure_messages(conn, run_id),
                 **queries.run_counts(conn, run_id)))
+
+
+def _serialise_on(conn: Connection, key: str) -> None:
+    # PostgreSQL writers run concurrently under READ COMMITTED; a transaction-scoped lock keeps two of them
+    # from both seeing "no copy yet". SQLite needs nothing: BEGIN IMMEDIATE already serialises writers.
+    if conn.dialect.name == "postgresql":
+        lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
 
 def _pid_alive(pid: int) -> bool:
