@@ -1,0 +1,171 @@
+"""hlj_people parser: one test per field per saved page (tests/fixtures/hlj_people/<case>.html + .json)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.models import Page, ParsedPage
+from crawler.sites import ParseError, get_site, hlj_people, site_for_url
+
+FIXTURES = Path(__file__).parent / "fixtures" / "hlj_people"
+ARTICLE_FIELDS = ("canonical_url", "title", "pretitle", "subtitle", "published_at", "source", "authors",
+                  "editors", "channel", "content_id", "images", "page_urls")
+BODY_FIELDS = ("body_first", "body_last", "body_must_not_contain")
+PAGE_FIELDS = ("site", "article", "hot_list", "article_urls", "next_page_urls", "parse_error")
+
+
+def _expected(case: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"{case}.json").read_text(encoding="utf-8"))
+
+
+CASES = sorted(path.stem for path in FIXTURES.glob("*.json"))
+PARAMS = [(case, field) for case in CASES for field in (*ARTICLE_FIELDS, *BODY_FIELDS, *PAGE_FIELDS)
+          if field in _expected(case)]
+
+
+def _page(case: str) -> Page:
+    expected = _expected(case)
+    return Page(expected["url"], (FIXTURES / f"{case}.html").read_bytes(), expected.get("headers", {}))
+
+
+@cache
+def parsed(case: str) -> ParsedPage:
+    return hlj_people.parse_page(_page(case))
+
+
+def _article_value(case: str, field: str) -> Any:
+    article = parsed(case).article
+    assert article is not None, f"{case}: no article parsed"
+    value = article.to_dict()[field]
+    return value
+
+
+@pytest.mark.parametrize(("case", "field"), PARAMS, ids=[f"hlj_people-{c}-{f}" for c, f in PARAMS])
+def test_field(case: str, field: str) -> None:
+    expected = _expected(case)[field]
+    if field == "parse_error":
+        with pytest.raises(ParseError, match=expected):
+            hlj_people.parse_page(_page(case))
+    elif field in ARTICLE_FIELDS:
+        assert _article_value(case, field) == expected
+    elif field in BODY_FIELDS:
+        paragraphs = _article_value(case, "body").split("\n")
+        if field == "body_first":
+            assert paragraphs[0] == expected
+        elif field == "body_last":
+            assert paragraphs[-1] == expected
+        else:
+            leaked = [snippet for snippet in expected if any(snippet in p for p in paragraphs)]
+            assert not leaked
+    elif field == "site":
+        result = parsed(case)
+        assert result.site == expected and (result.article is None or result.article.site == expected)
+    elif field == "article":
+        assert parsed(case).article is None  # the fixtures only say `"article": null`
+    elif field == "hot_list":
+        assert [vars(entry) for entry in parsed(case).hot_list] == expected
+    else:
+        listing = parsed(case).listing
+        assert listing is not None
+        assert getattr(listing, field) == expected
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "body_first" in _expected(c)])
+def test_body_has_no_empty_or_padded_paragraphs(case: str) -> None:
+    for paragraph in _article_value(case, "body").split("\n"):
+        assert paragraph and paragraph == paragraph.strip() and "\u3000" not in paragraph
+
+
+def test_merge_pages_joins_the_three_pages_in_order() -> None:
+    first, *rest = (parsed(c).article for c in ("multi_page_article", "multi_page_article_p2", "multi_page_article_p3"))
+    merged = hlj_people.merge_pages(first, rest)
+    body = merged.body.split("\n")
+    starts = [body.index(_expected(c)["body_first"]) for c in
+              ("multi_page_article", "multi_page_article_p2", "multi_page_article_p3")]
+    assert starts == sorted(starts) and starts[0] == 0
+    assert body[-1] == _expected("multi_page_article_p3")["body_last"]
+    assert [image.url for image in merged.images] == [image.url for a in (first, *rest) for image in a.images]
+    assert (merged.url, merged.canonical_url, merged.title) == (first.url, first.canonical_url, first.title)
+    assert merged.published_at == first.published_at and merged.page_urls == first.page_urls
+
+
+def test_module_api() -> None:
+    assert hlj_people.SITE == "hlj_people"
+    channels = ("220027", "220024", "220075", "338553")
+    assert [f"http://hlj.people.com.cn/GB/{c}/index.html" for c in channels] == hlj_people.START_URLS
+    assert hlj_people.CHANNELS["220027"] == "省内要闻" and hlj_people.CHANNELS["338553"] == "社会政法"
+    assert get_site("hlj_people") is hlj_people
+    assert site_for_url("http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html") is hlj_people
+    assert site_for_url("http://www.hljnews.cn/system/2021/07/16/014512345.shtml") is None
+    with pytest.raises(KeyError):
+        get_site("nope")
+
+
+@pytest.mark.parametrize(("url", "article", "listing"), [
+    ("http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html", True, False),
+    ("https://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html", True, False),
+    ("http://finance.people.com.cn/n1/2024/0510/c1004-40232587.html", True, False),
+    ("http://hlj.people.com.cn/n2/2021/0715/c220024-34830127-2.html", False, False),  # page 2 of an article
+    ("http://hlj.people.com.cn.evil.example/n2/2021/0716/c220027-34832561.html", False, False),
+    ("http://www.hljnews.cn/n2/2021/0716/c220027-34832561.html", False, False),
+    ("http://hlj.people.com.cn/GB/220027/index.html", False, True),
+    ("http://hlj.people.com.cn/GB/220027/index2.html", False, True),
+    ("http://hlj.people.com.cn/", False, True),
+])
+def test_url_kinds(url: str, article: bool, listing: bool) -> None:
+    assert (hlj_people.is_article_url(url), hlj_people.is_list_url(url)) == (article, listing)
+
+
+@pytest.mark.parametrize("body", [b"%PDF-1.4 binary", b"\x89PNG\r\n\x1a\n\x00\x00", b"just some words, no markup"])
+def test_non_html_bytes_raise_parse_error(body: bytes) -> None:
+    with pytest.raises(ParseError) as error:
+        hlj_people.parse_page(Page("http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html", body, {}))
+    assert error.value.url.startswith("http://hlj.people.com.cn/") and "not an HTML page" in error.value.reason
+
+
+def test_non_html_content_type_raises_parse_error() -> None:
+    page = Page("http://hlj.people.com.cn/x.html", b"<html></html>", {"content-type": "application/pdf"})
+    with pytest.raises(ParseError, match="application/pdf"):
+        hlj_people.parse_page(page)
+
+
+@pytest.mark.parametrize("body", [b"", b"   \n", b"<html><body></body></html>", b"<<<>>>"])
+def test_empty_or_contentless_pages_yield_nothing(body: bytes) -> None:
+    result = hlj_people.parse_page(Page("http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html", body, {}))
+    assert result.article is None and result.hot_list == []
+
+
+def test_any_truncation_of_the_seed_page_parses_or_raises_parse_error() -> None:
+    body = (FIXTURES / "seed_article.html").read_bytes()
+    for cut in range(0, len(body), 997):
+        with contextlib.suppress(ParseError):  # ParseError is allowed; any other exception fails the test
+            hlj_people.parse_page(Page(_expected("seed_article")["url"], body[:cut], {}))
+
+
+def test_published_at_falls_back_to_meta_date_without_a_dateline() -> None:
+    html = ('<html><head><meta name="publishdate" content="2021-07-16"></head><body><div class="layout rm_txt cf">'
+            '<h1>标题</h1><div class="rm_txt_con cf"><p>正文。</p></div></div></body></html>')
+    article = hlj_people.parse_page(Page("http://hlj.people.com.cn/n2/2021/0716/c220027-1.html",
+                                         html.encode("utf-8"), {})).article
+    assert article is not None and article.published_at.isoformat() == "2021-07-16T00:00:00+08:00"
+
+
+def test_parsers_do_not_import_scrapy_or_touch_the_network() -> None:
+    code = ("import sys, socket\n"
+            "socket.socket = None\n"
+            "from crawler.sites import hlj_people\n"
+            "from crawler.models import Page\n"
+            "page = Page('http://hlj.people.com.cn/', b'<html><body><a href=\"/x\">x</a></body></html>')\n"
+            "hlj_people.parse_page(page)\n"
+            "assert 'scrapy' not in sys.modules and 'twisted' not in sys.modules, sorted(sys.modules)\n")
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
