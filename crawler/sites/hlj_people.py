@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree, html
@@ -37,18 +38,19 @@ START_URLS = [f"http://hlj.people.com.cn/GB/{channel_id}/index.html" for channel
 
 _ARTICLE_PATH = re.compile(r"^/n\d?/\d{4}/\d{4}/c(?P<channel>\d+)-(?P<content>\d+)(?:-(?P<page>\d+))?\.html$")
 _LIST_PATH = re.compile(r"^/(?:GB/(?:\d+/)+(?:index(?P<page>\d*)\.html)?)?$")
-_BODY = ("//div[contains(@class,'rm_txt_con')]", "//*[@id='rwb_zw']", "//div[contains(@class,'box_con')]",
-         "//*[@id='p_content']", "//div[contains(@class,'artDet')]")
-_TITLE = ("//div[contains(@class,'rm_txt')]//h1", "//div[contains(@class,'text_title')]//h1",
-          "//div[contains(@class,'articleCont')]/div[@class='title']/h2")
-_PRETITLE = ("//div[contains(@class,'rm_txt')]//h3[@class='pre']", "//div[contains(@class,'text_title')]/h3",
-             "//div[contains(@class,'articleCont')]/div[@class='title']/h4")
-_SUBTITLE = ("//div[contains(@class,'rm_txt')]//h4[@class='sub']", "//div[contains(@class,'text_title')]/h4",
-             "//div[contains(@class,'articleCont')]/div[@class='title']/h3")
-_DATELINE = ("//div[contains(@class,'rm_txt')]//div[contains(@class,'col-1-1')]",
-             "//div[@class='box01']/div[@class='fl']", "//div[contains(@class,'artOri')]")
-_AUTHOR = ("//div[contains(@class,'rm_txt')]//div[contains(@class,'author')]"
-           " | //div[contains(@class,'text_title')]//p[@class='author']")
+# Template parts as (landmark, XPath relative to it): a landmark is the first <div> with that class or id,
+# found in one pass over the page, so no query scans the whole document more than once.
+Selectors = tuple[tuple[str, str], ...]
+_BODY: Selectors = (("rm_txt_con", "."), ("rwb_zw", "."), ("box_con", "."), ("p_content", "."), ("artDet", "."))
+_TITLE: Selectors = (("rm_txt", ".//h1"), ("text_title", ".//h1"), ("articleCont", "./div[@class='title']/h2"))
+_PRETITLE: Selectors = (("rm_txt", ".//h3[@class='pre']"), ("text_title", "./h3"),
+                        ("articleCont", "./div[@class='title']/h4"))
+_SUBTITLE: Selectors = (("rm_txt", ".//h4[@class='sub']"), ("text_title", "./h4"),
+                        ("articleCont", "./div[@class='title']/h3"))
+_DATELINE: Selectors = (("rm_txt", ".//div[contains(@class,'col-1-1')]"), ("box01", "./div[@class='fl']"),
+                        ("artOri", "."))
+_AUTHOR: Selectors = (("rm_txt", ".//div[contains(@class,'author')]"), ("text_title", ".//p[@class='author']"))
+_LANDMARKS = frozenset(key for selectors in (_BODY, _TITLE, _DATELINE, (("editor", "."),)) for key, _ in selectors)
 _EDITOR = ".//div[contains(@class,'edit')]"
 # Blocks inside the body container that are not the story: editor line, share line, print-edition note,
 # QR-code promos, the pager and the "next page" table.
@@ -81,7 +83,8 @@ def parse_page(page: Page) -> ParsedPage:
     if root is None:
         return ParsedPage(page.url, SITE)
     listing = _listing(root, page.url) if is_list_url(page.url) else None
-    article = _article(root, page) if _has_article_template(root) else None
+    marks = _landmarks(root)
+    article = _article(root, marks, page) if marks.keys() & {key for key, _ in (*_BODY, *_TITLE)} else None
     return ParsedPage(page.url, SITE, article=article, hot_list=_hot_list(root, page.url), listing=listing)
 
 
@@ -118,62 +121,83 @@ def _document(text: str, url: str) -> html.HtmlElement | None:
         return None
 
 
-def _has_article_template(root: html.HtmlElement) -> bool:
-    return any(root.xpath(xpath) for xpath in (*_BODY, *_TITLE))
+@cache
+def _xpath(expression: str) -> etree.XPath:
+    """Compiled once: compiling dominates the cost of short XPath queries on small pages."""
+    return etree.XPath(expression)
 
 
-def _first(root: html.HtmlElement, xpaths: tuple[str, ...]) -> html.HtmlElement | None:
-    for xpath in xpaths:
-        found = root.xpath(xpath)
-        if found:
-            return found[0]
-    return None
+def _landmarks(root: html.HtmlElement) -> dict[str, html.HtmlElement]:
+    """The first <div> of each landmark class or id."""
+    marks: dict[str, html.HtmlElement] = {}
+    for div in root.iter("div"):
+        for key in (*div.get("class", "").split(), div.get("id", "")):
+            if key in _LANDMARKS and key not in marks:
+                marks[key] = div
+    return marks
 
 
-def _text(root: html.HtmlElement, xpaths: tuple[str, ...]) -> str:
-    element = _first(root, xpaths)
+def _all(marks: dict[str, html.HtmlElement], selectors: Selectors) -> list[html.HtmlElement]:
+    found: list[html.HtmlElement] = []
+    for key, xpath in selectors:
+        if key in marks:
+            found.extend([marks[key]] if xpath == "." else _xpath(xpath)(marks[key]))
+    return found
+
+
+def _first(marks: dict[str, html.HtmlElement], selectors: Selectors) -> html.HtmlElement | None:
+    found = _all(marks, selectors)
+    return found[0] if found else None
+
+
+def _text(marks: dict[str, html.HtmlElement], selectors: Selectors) -> str:
+    element = _first(marks, selectors)
     return normalize_space(element.text_content()) if element is not None else ""
 
 
 def _meta(root: html.HtmlElement, name: str) -> str:
-    values = root.xpath(f"//meta[translate(@name,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')='{name}']"
-                        "/@content")
-    return normalize_space(values[0]) if values else ""
+    for meta in root.iter("meta"):
+        if (meta.get("name") or "").lower() == name:
+            return normalize_space(meta.get("content"))
+    return ""
 
 
 # -- articles --------------------------------------------------------------------------------------------
 
 
-def _article(root: html.HtmlElement, page: Page) -> Article:
-    title = _text(root, _TITLE)
+def _article(root: html.HtmlElement, marks: dict[str, html.HtmlElement], page: Page) -> Article:
+    title = _text(marks, _TITLE)
     if not title:
         raise ParseError(page.url, "article page without a title")
-    container = _first(root, _BODY)
+    url = _normalize_url(page.url)
+    page_urls = _page_urls(root, url)  # before _body drops the pager from the tree
+    container = _first(marks, _BODY)
     if container is not None:
-        editors = parse_editors(" ".join(normalize_space(e.text_content()) for e in container.xpath(_EDITOR)))
-        editors = editors or parse_editors(normalize_space(root.xpath("string(//div[@class='editor'])")))
+        editor_lines = [*_xpath(_EDITOR)(container), *([marks["editor"]] if "editor" in marks else [])]
+        editors = parse_editors(" ".join(normalize_space(e.text_content()) for e in editor_lines))
         paragraphs, images = _body(container, page.url, title)
     else:
         editors, paragraphs, images = [], [], []
     if not paragraphs:
         raise ParseError(page.url, "article page without body text")
-    dateline = _text(root, _DATELINE)
-    url = _normalize_url(page.url)
+    dateline_element = _first(marks, _DATELINE)
+    dateline = normalize_space(dateline_element.text_content()) if dateline_element is not None else ""
     return Article(
         url=page.url, canonical_url=_canonical_url(root, url), site=SITE, title=title, body="\n".join(paragraphs),
-        published_at=_published_at(root, dateline, page.fetched_at), pretitle=_text(root, _PRETITLE),
-        subtitle=_text(root, _SUBTITLE), source=_source(root, dateline), authors=_authors(root, paragraphs),
+        published_at=_published_at(root, dateline, page.fetched_at), pretitle=_text(marks, _PRETITLE),
+        subtitle=_text(marks, _SUBTITLE), source=_source(root, dateline_element, dateline),
+        authors=_authors(marks, paragraphs),
         editors=editors, channel=_channel(root, url), content_id=_content_id(root, url),
-        images=images, page_urls=_page_urls(root, url),
+        images=images, page_urls=page_urls,
     )
 
 
 def _body(container: html.HtmlElement, url: str, title: str) -> tuple[list[str], list[Image]]:
-    for junk in container.xpath(" | ".join(f".//{xpath}" for xpath in _NOT_BODY)):
+    for junk in _xpath(" | ".join(f".//{xpath}" for xpath in _NOT_BODY))(container):
         junk.drop_tree()
     paragraphs: list[str] = []
     images: list[Image] = []
-    blocks = container.xpath(".//p") or [container]
+    blocks = _xpath(".//p")(container) or [container]
     for block in blocks:
         images.extend(_images(block, url, title))
         if _is_link_only(block):  # "点击进入…>>", related-story links
@@ -183,14 +207,14 @@ def _body(container: html.HtmlElement, url: str, title: str) -> tuple[list[str],
 
 
 def _is_link_only(block: html.HtmlElement) -> bool:
-    links = block.xpath(".//a")
+    links = _xpath(".//a")(block)
     text = normalize_space(block.text_content())
     return bool(links) and bool(text) and normalize_space("".join(a.text_content() for a in links)) == text
 
 
 def _images(block: html.HtmlElement, url: str, title: str) -> list[Image]:
     found = []
-    for img in block.xpath(".//img[@src]"):
+    for img in _xpath(".//img[@src]")(block):
         src = urljoin(url, img.get("src").strip())
         if not src.startswith("http") or urlsplit(src).path.startswith("/img/"):  # template icons and logos
             continue
@@ -206,7 +230,7 @@ def _caption(img: html.HtmlElement, block: html.HtmlElement, title: str) -> str:
     if own_text and _CAPTION.search(own_text):
         return own_text
     following = block.getnext()
-    if following is not None and following.tag == "p" and not following.xpath(".//img"):
+    if following is not None and following.tag == "p" and not _xpath(".//img")(following):
         text = normalize_space(following.text_content())
         if text and len(text) <= 120 and _CAPTION.search(text):
             return text
@@ -221,10 +245,10 @@ def _published_at(root: html.HtmlElement, dateline: str, fetched_at: datetime | 
     return visible or meta
 
 
-def _source(root: html.HtmlElement, dateline: str) -> str:
+def _source(root: html.HtmlElement, element: html.HtmlElement | None, dateline: str) -> str:
     """The dateline's "来源：" link (or text after it), else meta ``source``."""
-    if "来源" in dateline:
-        links = root.xpath(" | ".join(f"{xpath}//a" for xpath in _DATELINE))
+    if element is not None and "来源" in dateline:
+        links = element.findall(".//a")
         after = dateline.split("来源", 1)[1]
         shown = _clean_source(links[0].text_content() if links else after.split(" ")[0] if after else "")
         if shown:
@@ -236,8 +260,8 @@ def _clean_source(text: str) -> str:
     return normalize_space(re.sub(r"^\s*来源\s*[：:]?", "", text)).removesuffix(" 原创稿")
 
 
-def _authors(root: html.HtmlElement, paragraphs: list[str]) -> list[str]:
-    bylines = [normalize_space(e.text_content()) for e in root.xpath(_AUTHOR)]
+def _authors(marks: dict[str, html.HtmlElement], paragraphs: list[str]) -> list[str]:
+    bylines = [normalize_space(e.text_content()) for e in _all(marks, _AUTHOR)]
     return _unique(name for text in [*bylines, *paragraphs[:2], *paragraphs[-2:]] for name in parse_reporters(text))
 
 
@@ -247,13 +271,16 @@ def _channel(root: html.HtmlElement, url: str) -> Channel | None:
     channel_id = match.group(0) if match else (url_match["channel"] if url_match else "")
     if not channel_id:
         return None
-    crumbs = [normalize_space(a.text_content()) for a in root.xpath("//*[@id='rwb_navpath']//a | "
-                                                                    "//div[@class='subNav']//a")]
+    return Channel(channel_id, CHANNELS.get(channel_id) or _channel_name(root))
+
+
+def _channel_name(root: html.HtmlElement) -> str:
+    """The breadcrumb's last link, else the middle of "<title>标题--频道--人民网"."""
+    crumbs = [normalize_space(a.text_content()) for a in _xpath("//span[@id='rwb_navpath']//a | "
+                                                                "//div[@id='rwb_navpath' or @class='subNav']//a")(root)]
     crumbs = [c for c in crumbs if c and c not in {"人民网", "首页"}]
     title_parts = [normalize_space(p) for p in (root.findtext(".//title") or "").split("--")]
-    name = CHANNELS.get(channel_id) or (crumbs[-1] if crumbs else "") or (
-        title_parts[-2] if len(title_parts) >= 3 else "")
-    return Channel(channel_id, name)
+    return crumbs[-1] if crumbs else title_parts[-2] if len(title_parts) >= 3 else ""
 
 
 def _content_id(root: html.HtmlElement, url: str) -> str:
@@ -262,7 +289,7 @@ def _content_id(root: html.HtmlElement, url: str) -> str:
 
 
 def _canonical_url(root: html.HtmlElement, url: str) -> str:
-    links = root.xpath("//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href")
+    links = _xpath("//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href")(root)
     canonical = _normalize_url(urljoin(url, links[0].strip())) if links and links[0].strip() else url
     return re.sub(r"(c\d+-\d+)-\d+\.html$", r"\1.html", canonical)  # page N -> page 1
 
@@ -271,7 +298,7 @@ def _page_urls(root: html.HtmlElement, url: str) -> list[str]:
     """Pages 2..N of a multi-page article, from the ``div.zdfy`` pager, in page order."""
     own = _article_match(url)
     pages: dict[int, str] = {}
-    for href in root.xpath("//div[contains(@class,'zdfy')]//a/@href"):
+    for href in _xpath("//div[contains(@class,'zdfy')]//a/@href")(root):
         link = _normalize_url(urljoin(url, href.strip()))
         match = _article_match(link)
         if match and own and match["content"] == own["content"] and match["page"] and int(match["page"]) > 1:
@@ -283,11 +310,11 @@ def _page_urls(root: html.HtmlElement, url: str) -> list[str]:
 
 
 def _hot_list(root: html.HtmlElement, url: str) -> list[HotEntry]:
-    for heading in root.xpath("//h2 | //h3 | //h4 | //h5"):
+    for heading in root.iter("h2", "h3", "h4", "h5"):
         if normalize_space(heading.text_content()) not in _HOT_HEADINGS:
             continue
-        lists = heading.xpath("following-sibling::*[self::ul or self::ol][1] | ../following-sibling::*"
-                              "[self::ul or self::ol][1]")
+        lists = _xpath("following-sibling::*[self::ul or self::ol][1] | ../following-sibling::*"
+                              "[self::ul or self::ol][1]")(heading)
         if lists:
             return _hot_entries(lists[0], url)
     return []
@@ -295,9 +322,9 @@ def _hot_list(root: html.HtmlElement, url: str) -> list[HotEntry]:
 
 def _hot_entries(items: html.HtmlElement, url: str) -> list[HotEntry]:
     entries: list[HotEntry] = []
-    for position, li in enumerate(items.xpath("./li[.//a[@href]]"), start=1):
-        link = li.xpath(".//a[@href]")[0]
-        rank_text = normalize_space(" ".join(li.xpath("./span/text() | ./em/text()")))
+    for position, li in enumerate(_xpath("./li[.//a[@href]]")(items), start=1):
+        link = _xpath(".//a[@href]")(li)[0]
+        rank_text = normalize_space(" ".join(_xpath("./span/text() | ./em/text()")(li)))
         rank = int(rank_text) if rank_text.isdigit() else position
         visible, full = normalize_space(link.text_content()), normalize_space(link.get("title"))
         shown = visible.rstrip("…. ").strip()
@@ -311,7 +338,7 @@ def _listing(root: html.HtmlElement, url: str) -> ListPage:
     pages: dict[int, str] = {}
     directory = urlsplit(url).path.rsplit("/", 1)[0]
     current = _list_page_number(url)
-    for href in root.xpath("//a/@href"):
+    for href in _xpath("//a/@href")(root):
         link = _normalize_url(urljoin(url, href.strip()))
         if is_article_url(link):
             articles.append(link)
