@@ -6,7 +6,7 @@ import hashlib
 import os
 import socket
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Self, TypeVar
 
@@ -108,12 +108,16 @@ class Archive:
 
         self._write(write)
 
-    def save_article(self, article: Mapping[str, Any], *, fetched_at: datetime,
-                     run_id: int | None = None) -> str:
-        """Insert or update an article by canonical URL: "new", "updated" (new revision) or "unchanged"."""
+    def save_article(self, article: Mapping[str, Any], *, fetched_at: datetime, run_id: int | None = None,
+                     aliases: Iterable[str] = ()) -> str:
+        """Insert or update an article by canonical URL: "new", "updated" (new revision) or "unchanged".
+
+        aliases: other URLs that led to this page (redirect sources), remembered for known_urls.
+        """
         row = article_row(article)
         fetched = parse_instant(fetched_at, "fetched_at")
-        return self._write(lambda conn: _save_article(conn, row, fetched, run_id))
+        urls = list(dict.fromkeys([row["url"], *aliases]))
+        return self._write(lambda conn: _save_article(conn, row, fetched, run_id, urls))
 
     def save_hot_list(self, site: str, captured_at: datetime, page_url: str, entries: list[dict[str, Any]],
                       *, run_id: int | None = None) -> int | None:
@@ -251,7 +255,8 @@ class Archive:
             raise StorageError(f"archive read failed ({self.url}): {_first_line(exc)}") from None
 
 
-def _save_article(conn: Connection, row: dict[str, Any], fetched: datetime, run_id: int | None) -> str:
+def _save_article(conn: Connection, row: dict[str, Any], fetched: datetime, run_id: int | None,
+                  urls: list[str]) -> str:
     current = conn.execute(select(articles.c.id, articles.c.revision, articles.c.content_hash,
                                   articles.c.last_fetched_at)
                            .where(articles.c.canonical_url == row["canonical_url"]).with_for_update()).first()
@@ -274,8 +279,10 @@ def _save_article(conn: Connection, row: dict[str, Any], fetched: datetime, run_
         conn.execute(insert(article_revisions).values(
             **{key: row[key] for key in (*REVISION_FIELDS, "content_hash")},
             article_id=article_id, revision=revision, fetched_at=fetched, run_id=run_id))
-    if conn.scalar(select(article_urls.c.article_id).where(article_urls.c.url == row["url"])) is None:
-        conn.execute(insert(article_urls).values(url=row["url"], article_id=article_id, first_seen_at=fetched))
+    seen = set(conn.scalars(select(article_urls.c.url).where(article_urls.c.url.in_(urls))))
+    new_urls = [{"url": url, "article_id": article_id, "first_seen_at": fetched} for url in urls if url not in seen]
+    if new_urls:
+        conn.execute(insert(article_urls), new_urls)
     if run_id is not None:
         conn.execute(insert(run_pages).values(run_id=run_id, url=row["url"], outcome=outcome, at=utc_now()))
     return outcome

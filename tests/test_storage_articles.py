@@ -88,6 +88,14 @@ def test_known_urls_cover_fetched_canonical_and_page_urls(archive: Archive) -> N
     assert archive.known_urls("nobody") == set()
 
 
+def test_redirect_sources_given_as_aliases_become_known(archive: Archive) -> None:
+    moved_from = "https://news.example.cn/old/1.html"
+    archive.save_article(sample_article(1), fetched_at=FETCHED_AT, aliases=[moved_from])
+    archive.save_article(sample_article(1), fetched_at=LATER, aliases=[moved_from])
+    assert moved_from in archive.known_urls(SITE)
+    assert archive.get_article(moved_from)["canonical_url"] == "https://news.example.cn/a/1.html"
+
+
 def test_get_article_by_id_and_missing(archive: Archive) -> None:
     archive.save_article(sample_article(1), fetched_at=FETCHED_AT)
     article_id = archive.get_article("https://news.example.cn/a/1.html")["id"]
