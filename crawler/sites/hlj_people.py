@@ -12,6 +12,7 @@ without query or fragment, and page N of an article is canonicalised to page 1.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cache
@@ -375,5 +376,5 @@ def _normalize_url(url: str) -> str:
     return urlunsplit(("http", (parts.hostname or "").lower(), parts.path or "/", query, ""))
 
 
-def _unique(values) -> list[str]:  # type: ignore[no-untyped-def]
+def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
