@@ -14,7 +14,7 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 # Elements that never hold article text.
 _DROP_TAGS = [
     "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
-    "input", "select", "textarea", "button", "option", "nav", "aside", "link", "meta",
+    "input", "select", "textarea", "button", "option", "nav", "aside", "link", "meta", "head",
 ]
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import datetime, time
 from urllib.parse import urljoin
 
 from lxml import html
@@ -39,9 +39,9 @@ def extract_article(page: Page, *, site: str = "generic", selectors: dict[str, s
         site=site,
         title=title,
         body="\n".join(content.lines) if content else "",
-        published_at=_published_at(root, blocks, headline, page),
+        published_at=_published_at(root, blocks, headline, content, page),
         source=parse_source(byline, root),
-        authors=parse_authors(byline, root),
+        authors=parse_authors(byline, content.lines[-3:] if content else []),
         images=_images(content, page.url),
     )
     if selectors:
@@ -52,15 +52,17 @@ def extract_article(page: Page, *, site: str = "generic", selectors: dict[str, s
 
 
 def _headline_index(blocks: list[Block], title: str, content: Content | None) -> int | None:
-    """Position of the headline among the blocks, or of the line before the body when no heading matches."""
-    if title:
-        for index, block in enumerate(blocks):
-            if block.text == title or (len(block.text) < 2 * len(title) and title in block.text):
-                return index
-    if content and content.lines:
-        first = next((i for i, b in enumerate(blocks) if b.text == content.lines[0]), None)
-        return max(first - 1, 0) if first is not None else None
-    return None
+    """Position of the headline closest above the body, or of the line before the body when no heading matches."""
+    first = _line_index(blocks, content.lines[0], last=False) if content and content.lines else None
+    matches = [i for i, b in enumerate(blocks) if title and _shows_title(b.text, title)]
+    above = [i for i in matches if first is None or i < first]
+    if above or matches:
+        return (above or matches)[-1]
+    return max(first - 1, 0) if first is not None else None
+
+
+def _shows_title(text: str, title: str) -> bool:
+    return text == title or (len(text) < 2 * len(title) and title in text)
 
 
 def _byline_lines(blocks: list[Block], headline: int | None, content: Content | None) -> list[str]:
@@ -73,14 +75,30 @@ def _byline_lines(blocks: list[Block], headline: int | None, content: Content | 
     return lines
 
 
-def _published_at(root: html.HtmlElement, blocks: list[Block], headline: int | None, page: Page) -> datetime | None:
-    """Meta/JSON-LD time, refined by the visible line when that adds the clock time, else the line, else the URL."""
+def _published_at(
+    root: html.HtmlElement, blocks: list[Block], headline: int | None, content: Content | None, page: Page
+) -> datetime | None:
+    """Meta/JSON-LD day, with the visible line's clock time on that day; else the line, trailer, script, URL."""
     declared = published.from_metadata(root, page.fetched_at)
     visible = published.from_headline(blocks, headline, page.fetched_at)
     if declared is not None:
-        adds_time = visible is not None and visible.date() == declared.date() and declared.time() == datetime.min.time()
-        return visible if adds_time else declared
-    return visible or published.from_url(page.url)
+        # Sites stamp meta tags at indexing time; the line under the headline is what readers see.
+        same_day = visible is not None and visible.date() == declared.date() and visible.time() != time()
+        return visible if same_day else declared
+    if visible is not None:
+        return visible
+    last = _line_index(blocks, content.lines[-1]) if content and content.lines else None
+    return (
+        published.from_trailer(blocks, last, page.fetched_at)
+        or published.from_scripts(root)
+        or published.from_url(page.url)
+    )
+
+
+def _line_index(blocks: list[Block], text: str, *, last: bool = True) -> int | None:
+    """Index of the last (or first) block with this text."""
+    order = range(len(blocks) - 1, -1, -1) if last else range(len(blocks))
+    return next((i for i in order if blocks[i].text == text), None)
 
 
 def _images(content: Content | None, url: str) -> list[Image]:

@@ -10,17 +10,30 @@ from urllib.parse import urljoin
 
 from lxml import html
 
-from crawler.generic.blocks import normalize_line
+from crawler.generic.blocks import element_lines, normalize_line
 
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|--|—|–|-|:: )\s*")
 _SOURCE = re.compile(r"来源\s*[:：丨|]\s*([^\s|｜丨/\\]{2,30})")
-_AUTHOR = re.compile(
-    r"(?:作者|记者|撰文|文|文字|通讯员)\s*[:：丨|／/]\s*((?:[\u4e00-\u9fff·]{2,6}(?:[ 、，,　]+|$))+)"
+_SOURCE_LABEL = re.compile(r"^\s*来源\s*[:：]\s*")
+_AUTHOR_PATTERNS = (
+    re.compile(r"电\s*[（(]\s*(?:记者\s*)?([^（）()]{2,30})[)）]"),  # 新华社北京5月19日电（刘艺、杨吉）
+    re.compile(r"[（(][^（）()]{0,12}?记者\s*([^（）()]{2,30})[)）]"),  # （总台央视记者 奚丹霓 张赛）
+    re.compile(r"(?:作者|撰文|文字|(?<![\u4e00-\u9fff])文)\s*[:：丨|／/]\s*(.{2,60})"),
+    re.compile(r"(?:作者|记者)\s+(.{2,40})"),
+    re.compile(r"^.{0,12}记者\s*([^，。：:]{2,24})$"),  # 新华社记者邹多为、唐诗凝、丁乐 (a line of its own)
 )
-_REPORTER_PAREN = re.compile(r"[（(]\s*记者\s*((?:[\u4e00-\u9fff·]{2,4}[、 ]*)+)\s*[)）]")
-_NAME = re.compile(r"[\u4e00-\u9fff·]{2,6}")
+_TRAILING_CREDIT = re.compile(r"[（(]([\u4e00-\u9fff]{2,4}(?:[、 ][\u4e00-\u9fff]{2,4})*)[)）]\s*$")
+_NAME_STOP = re.compile(r"来源|责任编辑|责编|编辑|选稿|摄|发布|时间|原标题|\d|[（()）\[\]【】|｜]")
+_PHOTO_CREDIT = re.compile(r"^[^，。]{0,20}?摄")
+_NAME_SPLIT = re.compile(r"[、，,;；\s]+")
+_ROLE_PREFIX = re.compile(r"^.*(?:记者|评论员|研究员|通讯员|撰稿人)")
+_PERSON = re.compile(r"[\u4e00-\u9fff]{2,4}|[\u4e00-\u9fff]{1,4}·[\u4e00-\u9fff]{1,8}")
+_ORGANISATION = re.compile(r"(?:报|社|网|台|刊|新闻|中心|公司|集团|账号|编辑部|客户端)$")
 _HEADLINE_XPATHS = ("//h1", "//*[contains(@class,'title') or contains(@id,'title')]", "//h2", "//h3")
-_NOT_NAMES = {"来源", "编辑", "责任编辑", "责编", "发布", "时间", "本报", "通讯员", "摄影", "报道"}
+_NOT_NAMES = {
+    "来源", "编辑", "责任编辑", "责编", "发布", "时间", "本报", "通讯员", "摄影", "报道", "完", "供图", "综合",
+    "查看更多",
+}
 
 
 def meta_content(root: html.HtmlElement, *names: str) -> str:
@@ -68,7 +81,7 @@ def find_headline(cleaned: html.HtmlElement, title: str) -> html.HtmlElement | N
         return None
     for xpath in _HEADLINE_XPATHS:
         for node in cleaned.xpath(xpath):
-            if normalize_line(node.text_content()) == title:
+            if title in _heading_texts(node):
                 return node
     return None
 
@@ -78,10 +91,17 @@ def headline_candidates(root: html.HtmlElement) -> list[str]:
     found = []
     for xpath in _HEADLINE_XPATHS:
         for node in root.xpath(xpath):
-            text = normalize_line(node.text_content())
-            if 4 <= len(text) <= 120 and text not in found:
-                found.append(text)
+            for text in _heading_texts(node):
+                if 2 <= len(text) <= 120 and text not in found:
+                    found.append(text)
     return found
+
+
+def _heading_texts(node: html.HtmlElement) -> list[str]:
+    """A heading's whole text and, when it wraps a byline too, its first line."""
+    whole = normalize_line(node.text_content())
+    lines = element_lines(node)
+    return [whole, lines[0]] if lines and lines[0] != whole else [whole]
 
 
 def parse_title(root: html.HtmlElement, cleaned: html.HtmlElement) -> str:
@@ -96,16 +116,26 @@ def parse_title(root: html.HtmlElement, cleaned: html.HtmlElement) -> str:
                 best, best_ratio = candidate, ratio
     if best and best_ratio >= 0.5:
         return best
+    h1s = [t for t in (normalize_line(h.text_content()) for h in cleaned.iter("h1")) if len(t) >= 4]
+    if len(h1s) == 1 and not any(_has_headline(r) for r in references):
+        return h1s[0]
     for reference in references:
         if strip_site_suffix(reference):
             return strip_site_suffix(reference)
     return candidates[0] if candidates else ""
 
 
+def _has_headline(reference: str) -> bool:
+    """False for a <title> that is only a site name (``-铜雀历史网``)."""
+    return not _TITLE_SEPARATORS.match(reference) and len(_TITLE_SEPARATORS.split(reference)) > 1
+
+
 def _match(candidate: str, reference: str) -> float:
     """How well a heading explains a page title: containment counts fully, otherwise sequence similarity."""
     if candidate in reference:
-        return len(candidate) / max(len(strip_site_suffix(reference)), len(candidate)) + 0.5
+        headline = strip_site_suffix(reference)
+        leading = 0.3 if headline.startswith(candidate) else 0.0  # the headline opens the <title>; names follow
+        return len(candidate) / max(len(headline), len(candidate)) + 0.5 + leading
     return SequenceMatcher(None, candidate, reference).ratio()
 
 
@@ -119,22 +149,40 @@ def canonical_url(root: html.HtmlElement, url: str) -> str:
 
 
 def parse_source(lines: list[str], root: html.HtmlElement) -> str:
-    """The 来源 of the byline, else a source meta tag."""
+    """The 来源 of the byline, else a ``source`` meta tag."""
     for line in lines:
         match = _SOURCE.search(line)
         if match:
             return match.group(1).strip("：:，,。")
-    return meta_content(root, "source", "og:site_name") if meta_content(root, "source") else ""
+    return _SOURCE_LABEL.sub("", meta_content(root, "source"))
 
 
-def parse_authors(lines: list[str], root: html.HtmlElement) -> list[str]:
-    """Author/记者/作者 names from the byline lines, else the author meta tag."""
+def parse_authors(lines: list[str], trailers: list[str] | None = None) -> list[str]:
+    """Writers named in the byline lines (作者/记者/文丨, a dateline's parentheses), else a trailing (name) credit."""
     for line in lines:
-        for pattern in (_AUTHOR, _REPORTER_PAREN):
-            match = pattern.search(line)
-            if match:
-                names = [n for n in _NAME.findall(match.group(1)) if n not in _NOT_NAMES]
+        for pattern in _AUTHOR_PATTERNS:
+            for match in pattern.finditer(line):
+                names = _names(match.group(1))
                 if names:
                     return names
-    author = meta_content(root, "author", "article:author")
-    return [author] if author and not author.startswith("http") and len(author) <= 20 else []
+    for line in trailers or []:
+        match = _TRAILING_CREDIT.search(line)
+        if match and (names := _names(match.group(1))):
+            return names
+    return []
+
+
+def _names(text: str) -> list[str]:
+    """Person names in a byline fragment: stop at 来源/编辑/dates, split, drop roles and organisations."""
+    if _PHOTO_CREDIT.match(text):
+        return []
+    text = _NAME_STOP.split(text, maxsplit=1)[0]
+    tokens = [t for t in _NAME_SPLIT.split(text) if t]
+    merged: list[str] = []
+    for token in tokens:  # "方 敏": single characters spaced out for layout belong together
+        if len(token) == 1 and merged and len(merged[-1]) == 1:
+            merged[-1] += token
+        else:
+            merged.append(token)
+    names = [_ROLE_PREFIX.sub("", t) for t in merged]
+    return [n for n in names if _PERSON.fullmatch(n) and n not in _NOT_NAMES and not _ORGANISATION.search(n)]

@@ -14,13 +14,21 @@ from crawler.text.dates import SHANGHAI, parse_datetime
 _META_NAMES = (
     "article:published_time", "og:article:published_time", "og:release_date", "publishdate", "pubdate",
     "publish_date", "publishtime", "publish-time", "datepublished", "dc.date.issued", "dc.date", "sailthru.date",
-    "weibo:article:create_at", "created", "date",
+    "weibo:article:create_at", "weibo: article:create_at", "og:time", "news:published_time", "created", "date",
 )
 # Forms crawler.text.dates does not read; kept here (see the report) rather than edited there.
 _COMPACT_TIME = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?!\d)")
 _MONTH_DAY_GLUED = re.compile(r"(?<!\d)(\d{1,2})月(\d{1,2})日\s*(?:(\d{1,2})[:：](\d{2}))?")
 _URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-/_]?([01]\d)[-/_]?([0-3]\d)(?!\d)")
-_LABELLED = re.compile(r"发布|时间|日期|发表|更新|来源|作者|编辑|记者|\d{1,2}[:：]\d{2}")
+# Simplified, traditional and Japanese labels (Chinese sites also publish 繁體 and 日本語 editions).
+_LABELLED = re.compile(
+    r"发布|發布|时间|時間|日期|发表|發表|発表|来源|來源|作者|编辑|記者|记者|posted|\d{1,2}[:：]\d{2}", re.I
+)
+_PROSE = re.compile(r"[，。；！？]")
+_STRICTLY_LABELLED = re.compile(r"发布|發布|时间|時間|日期|发表|發表|発表|posted", re.I)
+# Lines that carry some other article's time (CSDN's "最新推荐文章于 …", update stamps).
+_OTHER_TIME = re.compile(r"推荐|更新|修改|回复|引用")
+_WECHAT_TIME = re.compile(r"""var\s+ct\s*=\s*["'](\d{10})["']""")
 _WINDOW_AFTER, _WINDOW_BEFORE = 10, 3
 
 
@@ -71,11 +79,33 @@ def from_headline(blocks: list[Block], headline_index: int | None, reference: da
     after = blocks[headline_index + 1 : headline_index + 1 + _WINDOW_AFTER]
     before = blocks[max(0, headline_index - _WINDOW_BEFORE) : headline_index][::-1]
     for block in (*after, *before):
-        if block.size > 120:
+        if block.size > 120 or _OTHER_TIME.search(block.text):
             continue
         found = parse_any(block.text, reference)
-        if found is not None and (_LABELLED.search(block.text) or block.size < 40):
+        # An unlabelled date counts only on a short line that is not a sentence (``2024年5月9日，…`` is prose).
+        if found is not None and (_LABELLED.search(block.text) or (block.size < 40 and not _PROSE.search(block.text))):
             return found
+    return None
+
+
+def from_trailer(blocks: list[Block], last_index: int | None, reference: datetime | None) -> datetime | None:
+    """A labelled date line just after the body (``时间：…``, ``posted @ …``), as some sites put it at the end."""
+    if last_index is None:
+        return None
+    for block in blocks[last_index + 1 : last_index + 1 + _WINDOW_AFTER]:
+        if block.size <= 80 and _STRICTLY_LABELLED.search(block.text) and not _OTHER_TIME.search(block.text):
+            found = parse_any(block.text, reference)
+            if found is not None:
+                return found
+    return None
+
+
+def from_scripts(root: html.HtmlElement) -> datetime | None:
+    """WeChat articles render their time from ``var ct = "<unix seconds>"``."""
+    for script in root.iter("script"):
+        match = _WECHAT_TIME.search(script.text or "")
+        if match:
+            return datetime.fromtimestamp(int(match.group(1)), SHANGHAI)
     return None
 
 
