@@ -144,6 +144,7 @@ def evaluate(names: list[str], truth: dict, labels: dict) -> dict:
                 "match": shingle_match(truth[name]["content"], out["body"]),
                 "title": normalize(out["title"]) == normalize(label["title"]),
                 "date": date_matches(label["date"], out["date"]),
+                "day": date_matches(label["date"] and label["date"][:10], out["date"] and out["date"][:10]),
                 "author": None if out["authors"] is None else sorted(out["authors"]) == sorted(label["authors"] or []),
                 "found": {"title": out["title"], "date": out["date"], "authors": out["authors"]},
             }
@@ -165,6 +166,7 @@ def summarize(results: dict, names: list[str], held_out: set[str]) -> list[dict]
             rows.append({
                 "tool": tool, "part": part, "pages": len(pages), "body_p": precision, "body_r": recall, "body_f1": f1,
                 "title": _share(p["title"] for p in pages), "date": _share(p["date"] for p in pages),
+                "day": _share(p["day"] for p in pages),
                 "author": _share(authors) if authors else None,
                 "pages_per_s": len(data["pages"]) / data["seconds"] if data["seconds"] else 0.0,
             })
@@ -178,12 +180,15 @@ def _share(flags) -> float:
 
 def print_table(rows: list[dict]) -> None:
     """Plain-text table: tool x part."""
-    header = f"{'tool':<12} {'part':<9} {'n':>3}  {'P':>5} {'R':>5} {'F1':>5}  {'title':>6} {'date':>6} {'author':>6}  {'pages/s':>7}"
+    header = (
+        f"{'tool':<12} {'part':<9} {'n':>3}  {'P':>5} {'R':>5} {'F1':>5}  {'title':>6} {'date':>6} {'day':>6} "
+        f"{'author':>6}  {'pages/s':>7}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
         author = f"{row['author']:6.1%}" if row["author"] is not None else f"{'—':>6}"
-        date = f"{row['date']:6.1%}" if row["tool"] != "readability" else f"{'—':>6}"
+        date = f"{row['date']:6.1%} {row['day']:6.1%}" if row["tool"] != "readability" else f"{'—':>6} {'—':>6}"
         print(f"{row['tool']:<12} {row['part']:<9} {row['pages']:>3}  {row['body_p']:.3f} {row['body_r']:.3f} "
               f"{row['body_f1']:.3f}  {row['title']:6.1%} {date} {author}  {row['pages_per_s']:7.1f}")
 

@@ -32,7 +32,7 @@ _UNLIKELY = re.compile(
 _BOILERPLATE_LINE = re.compile(
     r"^(?:分享到|分享：|扫一扫|打印|关闭|收藏|点赞|上一篇|下一篇|返回顶部|返回首页|举报|字号|【?字体|"
     r"相关(?:新闻|阅读|文章|推荐)|推荐阅读|热门推荐|延伸阅读|责任编辑：?$|微信扫|手机看|登录|注册|"
-    r"版权所有|Copyright|©|网友评论|我要评论|评论|声明：|免责声明)",
+    r"版权所有|Copyright|©|网友评论|我要评论|评论|声明：|免责声明|关注(?:公众号|我们|微信)|分享让更多人看到)",
     re.I,
 )
 # Platform disclaimers appended to every article, whatever their length.

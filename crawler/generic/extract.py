@@ -80,7 +80,8 @@ def _published_at(
 ) -> datetime | None:
     """Meta/JSON-LD day, with the visible line's clock time on that day; else the line, trailer, script, URL."""
     declared = published.from_metadata(root, page.fetched_at)
-    visible = published.from_headline(blocks, headline, page.fetched_at)
+    first = _line_index(blocks, content.lines[0], last=False) if content and content.lines else None
+    visible = published.from_headline(blocks, headline, first, page.fetched_at)
     if declared is not None:
         # Sites stamp meta tags at indexing time; the line under the headline is what readers see.
         same_day = visible is not None and visible.date() == declared.date() and visible.time() != time()

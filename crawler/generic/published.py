@@ -72,11 +72,16 @@ def from_metadata(root: html.HtmlElement, reference: datetime | None) -> datetim
     return None
 
 
-def from_headline(blocks: list[Block], headline_index: int | None, reference: datetime | None) -> datetime | None:
-    """The date line right after (or just before) the headline; never one from a sidebar or footer."""
+def from_headline(
+    blocks: list[Block], headline_index: int | None, body_index: int | None, reference: datetime | None
+) -> datetime | None:
+    """The date line between the headline and the body (or just above the headline); never a sidebar's or footer's."""
     if headline_index is None:
         return None
-    after = blocks[headline_index + 1 : headline_index + 1 + _WINDOW_AFTER]
+    end = headline_index + 1 + _WINDOW_AFTER
+    if body_index is not None and body_index > headline_index:
+        end = min(end, body_index)
+    after = blocks[headline_index + 1 : end]
     before = blocks[max(0, headline_index - _WINDOW_BEFORE) : headline_index][::-1]
     for block in (*after, *before):
         if block.size > 120 or _OTHER_TIME.search(block.text):
