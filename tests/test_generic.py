@@ -123,7 +123,9 @@ def test_visible_line_adds_clock_time_to_a_date_only_meta() -> None:
 
 
 def test_json_ld_date() -> None:
-    head = '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2021-07-05T02:30:00Z"}</script>'
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2021-07-05T02:30:00Z"}</script>'
+    )
     assert extract_article(_page("", head=head)).published_at == datetime(2021, 7, 5, 10, 30, tzinfo=SHANGHAI)
 
 
