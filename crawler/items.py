@@ -20,8 +20,9 @@ class RawPage:
 @dataclass
 class ArticleItem:
     article: Article
-    fetched_at: datetime
+    fetched_at: datetime | None
     raw_pages: list[RawPage] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)  # URLs that redirected here, so they are not fetched again
 
 
 @dataclass

@@ -77,7 +77,9 @@ class ArchivePipeline:
     def _save_article(self, item: ArticleItem) -> None:
         for raw in item.raw_pages:
             self._save_raw(raw)
-        outcome = self._archive.save_article(item.article.to_dict(), fetched_at=item.fetched_at, run_id=self.run_id)
+        outcome = self._archive.save_article(
+            item.article.to_dict(), fetched_at=item.fetched_at, run_id=self.run_id, aliases=item.aliases
+        )
         self.stats.inc_value(f"hljnews/articles_{outcome}")
         self.stats.inc_value("hljnews/pages_ok")
 

@@ -53,7 +53,8 @@ def describe_failure(failure: Failure) -> str:
         return f"HTTP {error.response.status}"
     if failure.check(DNSLookupError):
         return "DNS lookup failed (offline or unknown host)"
-    if failure.check(TimeoutError, TCPTimedOutError):
+    # Scrapy 2.13+ raises its own DownloadTimeoutError; older releases raise Twisted's TimeoutError.
+    if failure.check(TimeoutError, TCPTimedOutError) or type(error).__name__ == "DownloadTimeoutError":
         return "timed out"
     if failure.check(ConnectionRefusedError):
         return "connection refused"

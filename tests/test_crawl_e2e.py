@@ -25,7 +25,7 @@ site = get_site("hlj_people")
 
 def crawl(root: Path, db: Path, *, overrides: dict | None = None, spider_args: dict | None = None,
           delay: float = 0.0) -> subprocess.Popen:
-    command = [sys.executable, str(ROOT / "tests" / "crawl_mirror.py"), str(root), str(db),
+    command = [sys.executable, "-m", "tests.crawl_mirror", str(root), str(db),
                json.dumps(overrides or {}), json.dumps(spider_args or {}), str(delay)]
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

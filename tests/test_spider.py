@@ -86,7 +86,7 @@ def test_article_page_yields_the_article_its_hot_list_and_raw_bytes() -> None:
 def test_multi_page_article_is_fetched_page_by_page_and_joined() -> None:
     spider = make_spider()
     output = list(spider.parse_article(response_for(MULTI_PAGE)))
-    for page_number, url in enumerate(MULTI_PAGE["page_urls"], start=2):
+    for url in MULTI_PAGE["page_urls"]:
         (request,) = [r for r in output if isinstance(r, scrapy.Request)]
         assert request.url == url
         case = cases(lambda c, url=url: c["url"] == url)[0]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -19,6 +20,8 @@ from crawler.responses import describe_failure, page_from_response, raw_page_fro
 from crawler.sites import get_site
 
 MODES = ("full", "hot", "recent")
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+MAX_REDIRECTS = 5
 
 
 @dataclass
@@ -29,6 +32,7 @@ class _PendingArticle:
     fetched_at: datetime | None
     raw_pages: list[RawPage]
     remaining_urls: list[str]
+    aliases: list[str]
     rest: list[Article] = field(default_factory=list)
 
 
@@ -56,6 +60,7 @@ class SiteSpider(scrapy.Spider):
         self.allowed_domains = list(self.site.ALLOWED_DOMAINS)
         self.start_urls = start_urls.split(",") if start_urls else list(self.site.START_URLS)
         self.known_urls: set[str] = set()  # filled by the archive pipeline when the spider opens
+        self.home_hosts = {urlsplit(url).hostname for url in self.site.START_URLS}
         self.recent_urls: list[str] = []  # articles due for a re-fetch, filled the same way in "recent" mode
         self._list_requests: Counter[str] = Counter()
 
@@ -72,7 +77,7 @@ class SiteSpider(scrapy.Spider):
     async def start(self):  # type: ignore[override]
         if self.mode == "recent":
             for url in self.recent_urls:
-                yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=True)
+                yield self._article_request(url, dont_filter=True)
             return
         for url in self.start_urls[:1] if self.mode == "hot" else self.start_urls:
             yield self._list_request(url, channel=url)
@@ -88,19 +93,22 @@ class SiteSpider(scrapy.Spider):
             return
         for url in parsed.listing.article_urls:
             if self.refresh or url not in self.known_urls:
-                yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
+                yield self._article_request(url)
         for url in parsed.listing.next_page_urls:
             if self._list_requests[channel] < self.max_list_pages:
                 yield self._list_request(url, channel=channel)
 
     def parse_article(self, response: Response) -> Iterator[Any]:
+        if response.status in REDIRECT_STATUSES:
+            yield from self._follow_redirect(response)
+            return
         page, parsed = self._parse(response)
         yield from self._hot_list_items(page, parsed)
         if parsed.article is None:
             yield FailedPageItem(response.url, "no article found on the page")
             return
         pending = _PendingArticle(parsed.article, page.fetched_at, [raw_page_from(response, page)],
-                                  list(parsed.article.page_urls))
+                                  list(parsed.article.page_urls), list(response.meta.get("redirect_urls", [])))
         yield from self._continue(pending)
 
     def parse_article_page(self, response: Response, pending: _PendingArticle) -> Iterator[Any]:
@@ -127,11 +135,28 @@ class SiteSpider(scrapy.Spider):
                                  cb_kwargs={"pending": pending}, dont_filter=True)
             return
         article = self.site.merge_pages(pending.first, pending.rest) if pending.rest else pending.first
-        yield ArticleItem(article, pending.fetched_at, pending.raw_pages)
+        yield ArticleItem(article, pending.fetched_at, pending.raw_pages, pending.aliases)
 
     def _newest_article_request(self, article_urls: list[str]) -> Iterator[scrapy.Request]:
         for url in article_urls[:1]:
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=True)
+            yield self._article_request(url, dont_filter=True)
+
+    def _article_request(self, url: str, *, dont_filter: bool = False, redirect_urls: list[str] | None = None
+                         ) -> scrapy.Request:
+        # Redirects are followed here, not by Scrapy's middleware: its duplicate filter would drop a redirect
+        # to an article fetched directly earlier in the run, and the old URL would never be remembered.
+        meta = {"dont_redirect": True, "handle_httpstatus_list": sorted(REDIRECT_STATUSES),
+                "redirect_urls": redirect_urls or []}
+        return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=dont_filter,
+                              meta=meta)
+
+    def _follow_redirect(self, response: Response) -> Iterator[Any]:
+        location = response.headers.get("Location", b"").decode("latin-1")
+        hops = [*response.meta.get("redirect_urls", []), response.url]
+        if not location or len(hops) > MAX_REDIRECTS:
+            yield FailedPageItem(response.url, f"HTTP {response.status} without a usable Location", response.status)
+            return
+        yield self._article_request(response.urljoin(location), dont_filter=True, redirect_urls=hops)
 
     def _list_request(self, url: str, channel: str) -> scrapy.Request:
         self._list_requests[channel] += 1
@@ -143,6 +168,7 @@ class SiteSpider(scrapy.Spider):
         return page, self.site.parse_page(page)
 
     def _hot_list_items(self, page: Page, parsed: ParsedPage) -> Iterator[HotListItem]:
-        if parsed.hot_list:
+        # Pages of other channels on the same domain carry their own channel's hot list, not this site's.
+        if parsed.hot_list and urlsplit(page.url).hostname in self.home_hosts:
             yield HotListItem(self.site_key, page.url, page.fetched_at, list(parsed.hot_list))
 
