@@ -19,7 +19,7 @@ class FailedPageMiddleware:
     """A bad page becomes one log line and one failed page of the run; the crawl goes on."""
 
     def process_spider_exception(
-        self, response: Response, exception: Exception, spider: Spider
+        self, response: Response, exception: Exception, spider: Spider | None = None
     ) -> Iterable[Any]:
         reason = one_line(exception)
         logger.error("failed %s: %s", response.url, reason)

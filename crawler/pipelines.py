@@ -37,7 +37,8 @@ class ArchivePipeline:
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
-    def open_spider(self, spider: Spider) -> None:
+    def open_spider(self, spider: Spider | None = None) -> None:
+        spider = self.crawler.spider
         self.archive = open_archive(self.db_url)
         site = getattr(spider, "site_key", spider.name)
         # A scheduler creates the run record before it starts the crawl process, and passes its id.
@@ -51,7 +52,7 @@ class ArchivePipeline:
             spider.recent_urls = self.archive.articles_due_for_refresh(site, days=days)  # type: ignore[attr-defined]
         logger.info("run %s started; %d articles already archived", self.run_id, len(spider.known_urls))
 
-    def process_item(self, item: Any, spider: Spider) -> Any:
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, ArticleItem):
             self._save_article(item)
         elif isinstance(item, HotListItem):

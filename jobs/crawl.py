@@ -48,7 +48,7 @@ def run_crawls(
 ) -> list[CrawlResult]:
     """Crawl each site (concurrently, one reactor) and return each run's id and status. Blocks."""
     settings = crawl_settings(db, overrides)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers: list[tuple[str, Crawler]] = []
     for site in sites:
         crawler = process.create_crawler(site)

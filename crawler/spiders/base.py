@@ -22,6 +22,7 @@ from crawler.sites import get_site
 MODES = ("full", "hot", "recent")
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 MAX_REDIRECTS = 5
+REDIRECTED_FROM = "hljnews_redirected_from"  # meta key: the URLs that redirected to this request
 
 
 @dataclass
@@ -108,7 +109,7 @@ class SiteSpider(scrapy.Spider):
             yield FailedPageItem(response.url, "no article found on the page")
             return
         pending = _PendingArticle(parsed.article, page.fetched_at, [raw_page_from(response, page)],
-                                  list(parsed.article.page_urls), list(response.meta.get("redirect_urls", [])))
+                                  list(parsed.article.page_urls), list(response.meta.get(REDIRECTED_FROM, [])))
         yield from self._continue(pending)
 
     def parse_article_page(self, response: Response, pending: _PendingArticle) -> Iterator[Any]:
@@ -146,13 +147,13 @@ class SiteSpider(scrapy.Spider):
         # Redirects are followed here, not by Scrapy's middleware: its duplicate filter would drop a redirect
         # to an article fetched directly earlier in the run, and the old URL would never be remembered.
         meta = {"dont_redirect": True, "handle_httpstatus_list": sorted(REDIRECT_STATUSES),
-                "redirect_urls": redirect_urls or []}
+                REDIRECTED_FROM: redirect_urls or []}
         return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=dont_filter,
                               meta=meta)
 
     def _follow_redirect(self, response: Response) -> Iterator[Any]:
         location = response.headers.get("Location", b"").decode("latin-1")
-        hops = [*response.meta.get("redirect_urls", []), response.url]
+        hops = [*response.meta.get(REDIRECTED_FROM, []), response.url]
         if not location or len(hops) > MAX_REDIRECTS:
             yield FailedPageItem(response.url, f"HTTP {response.status} without a usable Location", response.status)
             return
