@@ -30,6 +30,7 @@ lint: venv
 
 bench: venv  ## every benchmark in benchmarks/
 	$(BIN)/python benchmarks/parse_speed.py
+	$(BIN)/python benchmarks/quality.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
