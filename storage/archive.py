@@ -28,6 +28,7 @@ from storage.schema import (
     raw_pages,
     run_pages,
 )
+from storage.search_index import index_article
 from storage.values import parse_instant, utc_now
 
 T = TypeVar("T")
@@ -276,6 +277,7 @@ def _save_article(conn: Connection, row: dict[str, Any], fetched: datetime, run_
             {**changes, "revision": revision, "removed_at": None,
              "last_fetched_at": max(fetched, current.last_fetched_at)}))
     if outcome != "unchanged":
+        index_article(conn, article_id, row)
         conn.execute(insert(article_revisions).values(
             **{key: row[key] for key in (*REVISION_FIELDS, "content_hash")},
             article_id=article_id, revision=revision, fetched_at=fetched, run_id=run_id))

@@ -157,3 +157,21 @@ hot_list_entries = Table(
     Column("title", Text, nullable=False),
     Column("url", Text, nullable=False),
 )
+
+# Normalised (storage.textnorm) searchable text; storage/search_index.py adds each backend's index beside it.
+search_text = Table(
+    "search_text",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+# Built by migrations per backend, outside this MetaData: FTS5 tables (and their shadow tables) on
+# SQLite, the gram array and its GIN index on PostgreSQL.
+BACKEND_ONLY_NAMES = ("search_trigram", "search_short", "grams", "ix_search_text_grams")
+
+
+def declared_here(_object: object, name: str | None, _type: str, reflected: bool, _compare_to: object) -> bool:
+    """Alembic include_object hook: False for the backend-only search structures."""
+    return not (reflected and name is not None and name.startswith(BACKEND_ONLY_NAMES))

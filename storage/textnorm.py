@@ -1,0 +1,97 @@
+"""Search normalisation: NFKC, casefold and traditional→simplified, one character at a time.
+
+Per character on purpose: when every character maps independently, "query is a substring of text"
+survives normalisation of both, which phrase-level conversion (OpenCC's TSPhrases) would break.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+import opencc
+
+WHITESPACE = " "
+
+
+@cache
+def _t2s_characters() -> dict[str, str]:
+    """OpenCC's traditional→simplified character table (first candidate of each entry)."""
+    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    table = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        source, _, targets = line.partition("\t")
+        if source and targets:
+            table[source] = targets.split(" ")[0]
+    return table
+
+
+class _CharMap(dict[int, str]):
+    """str.translate table filled on first use of each code point."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = value = _fold(chr(code))
+        return value
+
+
+def _fold(char: str) -> str:
+    if char.isspace():
+        return WHITESPACE
+    if unicodedata.category(char) in {"Cc", "Cf", "Cs"}:
+        return ""  # control and format characters (ZWJ, BOM, soft hyphen) never take part in a match
+    folded = unicodedata.normalize("NFKC", char).casefold()
+    table = _t2s_characters()
+    return "".join(table.get(c, c) for c in folded)
+
+
+_CHARMAP = _CharMap()
+
+
+def normalize(text: str) -> str:
+    """The form both indexed text and queries are compared in: 養老 → 养老, ＡＢＣ → abc."""
+    return text.translate(_CHARMAP)
+
+
+def normalized_offsets(text: str) -> list[int]:
+    """offsets[i] = index in `text` of the character that produced normalize(text)[i] (plus a final end)."""
+    offsets = []
+    for index, char in enumerate(text):
+        offsets.extend([index] * len(_CHARMAP[ord(char)]))
+    offsets.append(len(text))
+    return offsets
+
+
+def is_word_char(char: str) -> bool:
+    """Letters and digits: the characters the short-term index holds (SQLite unicode61 token characters)."""
+    return unicodedata.category(char)[0] in "LN"
+
+
+def short_grams(text: str) -> str:
+    """Normalised text as space-separated tokens: each word character followed by its next one, if any.
+
+    Every word character starts exactly one token, so a 2-character term is one token and a 1-character
+    term is a 1-character prefix of a token.
+    """
+    tokens = []
+    run: list[str] = []
+    for char in text + " ":
+        if is_word_char(char):
+            run.append(char)
+            continue
+        tokens.extend("".join(run[i:i + 2]) for i in range(len(run)))
+        run = []
+    return " ".join(tokens)
+
+
+def all_grams(text: str) -> set[str]:
+    """Every character and every pair of neighbouring characters (PostgreSQL's gram array)."""
+    grams = set(text)
+    grams.update(text[i:i + 2] for i in range(len(text) - 1))
+    grams.discard(WHITESPACE)
+    return grams
+
+
+def term_grams(term: str) -> set[str]:
+    """The grams a text must hold to contain `term`: its characters if it has one, else its pairs."""
+    return {term} if len(term) == 1 else {term[i:i + 2] for i in range(len(term) - 1)}
