@@ -189,9 +189,10 @@ class Archive:
         return self._read(lambda conn: queries.known_urls(conn, site))
 
     def articles_due_for_refresh(self, site: str, *, days: int = 7, now: datetime | None = None) -> list[str]:
-        """URLs of the site's articles published (or first seen) in the last `days` days, not removed."""
-        since = (parse_instant(now, "now") or utc_now()) - timedelta(days=days)
-        return self._read(lambda conn: queries.recent_article_urls(conn, site, since))
+        """URLs of the site's articles of the last `days` days, not removed, due for a re-fetch (thinned)."""
+        moment = parse_instant(now, "now") or utc_now()
+        since = moment - timedelta(days=days)
+        return self._read(lambda conn: queries.recent_article_urls(conn, site, since, moment))
 
     def get_article(self, id_or_url: int | str) -> dict[str, Any] | None:
         """An article by id or URL, with "revisions" (oldest first)."""

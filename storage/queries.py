@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
@@ -78,12 +78,30 @@ def known_urls(conn: Connection, site: str) -> set[str]:
     return urls
 
 
-def recent_article_urls(conn: Connection, site: str, since: datetime) -> list[str]:
-    """Fetched URLs of a site's articles published (or, undated, first seen) since `since`, newest first."""
+def recent_article_urls(conn: Connection, site: str, since: datetime, now: datetime | None = None) -> list[str]:
+    """Fetched URLs of a site's articles published (or, undated, first seen) since `since`, newest first.
+
+    With `now`, thinned: an article is due again only once a quarter of its age (at least an hour) has
+    passed since it was last fetched, so fresh stories are re-checked often and week-old ones about daily.
+    """
     when = func.coalesce(articles.c.published_at, articles.c.first_seen_at)
-    query = (select(articles.c.url).where(articles.c.site == site, articles.c.removed_at.is_(None), when >= since)
+    query = (select(articles.c.url, when.label("when"), articles.c.last_fetched_at)
+             .where(articles.c.site == site, articles.c.removed_at.is_(None), when >= since)
              .order_by(when.desc(), articles.c.id.desc()))
-    return list(conn.scalars(query))
+    rows = conn.execute(query).all()
+    if now is None:
+        return [row.url for row in rows]
+    return [row.url for row in rows if _due(_aware(row.when), _aware(row.last_fetched_at), now)]
+
+
+def _due(published: datetime, last_fetched: datetime, now: datetime) -> bool:
+    wait = max(timedelta(hours=1), (now - published) / 4)
+    return now - last_fetched >= wait
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes; PostgreSQL aware ones."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def latest_hot_list(conn: Connection, site: str, page_url: str | None = None) -> dict[str, Any] | None:

@@ -1,0 +1,271 @@
+"""Full-text search and filtered exports over the archive (storage/search_index.py keeps the index)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    Connection,
+    Float,
+    Integer,
+    Select,
+    and_,
+    case,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import Text
+
+from storage import queries
+from storage.errors import StorageError
+from storage.querytext import SearchQuery, parse_query
+from storage.schema import articles, search_text
+from storage.textnorm import is_word_char, normalize, normalized_offsets, term_grams
+from storage.values import parse_instant
+
+if TYPE_CHECKING:
+    from storage.archive import Archive
+
+FILTERS = ("site", "since", "until", "source", "author", "channel")
+SORTS = ("relevance", "date")
+TITLE_WEIGHT = 10.0  # bm25 column weight: a title hit outweighs many body hits
+SNIPPET_CHARS = 40  # context each side of the first match
+EXPORT_BATCH = 500
+_GRAMS = literal_column("search_text.grams", ARRAY(Text))
+_WHEN = func.coalesce(articles.c.published_at, articles.c.first_seen_at)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How the terms of one query are found: FTS5 MATCH strings plus exact checks on search_text."""
+
+    matches: dict[str, list[str]]  # SQLite FTS table -> MATCH expressions (AND-ed)
+    verify: tuple[str, ...]  # terms the index only narrows down: checked by substring on search_text
+
+
+def search(archive: Archive, query: str, *, limit: int = 20, offset: int = 0, sort: str = "relevance",
+           highlight: tuple[str, str] = ("[", "]"), **filters: Any) -> dict[str, Any]:
+    """Articles containing every term of `query` (substrings after normalisation), best first.
+
+    Returns {"query", "total", "limit", "offset", "results"}; each result has id, site, url, title,
+    published_at, source, authors, channel, score and a snippet with matches between `highlight` marks.
+    """
+    parsed = parse_query(query)
+    if not parsed.terms:
+        raise StorageError("search needs at least one term to find (a -term only excludes)")
+    if sort not in SORTS:
+        raise StorageError(f"unknown sort {sort!r} (use {' or '.join(SORTS)})")
+    if limit < 0 or offset < 0:
+        raise StorageError("limit and offset must not be negative")
+    filters = _checked_filters(filters)
+
+    def read(conn: Connection) -> dict[str, Any]:
+        total = conn.scalar(_matching(conn, parsed, select(func.count()), filters))
+        rows = conn.execute(_ranked(conn, parsed, filters, sort).limit(limit).offset(offset)).all()
+        results = [_result(row, parsed.terms, highlight) for row in rows]
+        return {"query": query, "total": total or 0, "limit": limit, "offset": offset, "results": results}
+
+    return archive._read(read)
+
+
+def export_rows(archive: Archive, query: str | None = None, *, batch_size: int = EXPORT_BATCH,
+                **filters: Any) -> Iterator[dict[str, Any]]:
+    """Matching articles (all if no query) in id order, read in short batches: constant memory."""
+    parsed = parse_query(query)
+    filters = _checked_filters(filters)
+    after = 0
+    while True:
+        def read(conn: Connection, after: int = after) -> list[dict[str, Any]]:
+            stmt = _matching(conn, parsed, select(articles.c.id), filters, after=after)
+            ids = list(conn.scalars(stmt.order_by(articles.c.id).limit(batch_size)))
+            return queries.articles_by_ids(conn, ids) if ids else []
+
+        batch = archive._read(read)
+        yield from batch
+        if len(batch) < batch_size:
+            return
+        after = batch[-1]["id"]
+
+
+def count_matches(archive: Archive, query: str | None = None, **filters: Any) -> int:
+    """How many articles export_rows would yield."""
+    parsed, filters = parse_query(query), _checked_filters(filters)
+    return archive._read(lambda conn: conn.scalar(_matching(conn, parsed, select(func.count()), filters)) or 0)
+
+
+def _checked_filters(filters: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(filters) - set(FILTERS)
+    if unknown:
+        raise StorageError(f"unknown filter {', '.join(sorted(unknown))} (known: {', '.join(FILTERS)})")
+    checked = {key: value for key, value in filters.items() if value not in (None, "")}
+    for key in ("since", "until"):
+        if key in checked:
+            checked[key] = parse_instant(checked[key], key)
+    return checked
+
+
+def _filter_clauses(filters: dict[str, Any], postgres: bool) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if "site" in filters:
+        clauses.append(articles.c.site == filters["site"])
+    if "since" in filters:
+        clauses.append(filters["since"] <= _WHEN)
+    if "until" in filters:
+        clauses.append(filters["until"] > _WHEN)
+    if "source" in filters:
+        clauses.append(articles.c.source.contains(filters["source"], autoescape=True))
+    if "channel" in filters:
+        clauses.append(or_(articles.c.channel_name == filters["channel"],
+                           articles.c.channel_id == filters["channel"]))
+    if "author" in filters and postgres:
+        clauses.append(text("articles.authors @> CAST(:authors AS jsonb)")
+                       .bindparams(authors=json.dumps([filters["author"]], ensure_ascii=False)))
+    elif "author" in filters:
+        clauses.append(text("EXISTS (SELECT 1 FROM json_each(articles.authors) WHERE value = :author)")
+                       .bindparams(author=filters["author"]))
+    return clauses
+
+
+def _matching(conn: Connection, parsed: SearchQuery, stmt: Select[Any], filters: dict[str, Any], *,
+              after: int | None = None, scored: bool = False) -> Select[Any]:
+    """stmt restricted to articles matching the query and filters (joins the index as needed)."""
+    stmt = stmt.select_from(articles)
+    postgres = conn.dialect.name == "postgresql"
+    where = _filter_clauses(filters, postgres)
+    if after is not None:
+        where.append(articles.c.id > after)
+    plan = _plan(parsed, postgres)
+    scores = []
+    for table, expressions in plan.matches.items():
+        cte = _fts_matches(table, " AND ".join(expressions), after, scored)
+        stmt = stmt.join(cte, cte.c.id == articles.c.id)
+        if scored:
+            scores.append(cte.c.score)
+    if plan.verify or parsed.excluded or scored or (postgres and parsed.terms):
+        stmt = stmt.join(search_text, search_text.c.article_id == articles.c.id)
+    if postgres:
+        where.extend(_GRAMS.contains(sorted(term_grams(term))) for term in parsed.terms)
+    where.extend(_contains(term, postgres) for term in plan.verify)
+    where.extend(not_(_contains(term, postgres)) for term in parsed.excluded)
+    stmt = stmt.where(and_(True, *where))
+    if scored:
+        stmt = stmt.add_columns(_score(scores, parsed.terms, postgres).label("score"))
+    return stmt
+
+
+def _ranked(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], sort: str) -> Select[Any]:
+    columns = (articles.c.id, articles.c.site, articles.c.url, articles.c.title, articles.c.pretitle,
+               articles.c.subtitle, articles.c.body, articles.c.published_at, articles.c.first_seen_at,
+               articles.c.last_fetched_at, articles.c.removed_at, articles.c.source, articles.c.authors,
+               articles.c.channel_id, articles.c.channel_name)
+    postgres = conn.dialect.name == "postgresql"
+    stmt = _matching(conn, parsed, select(*columns), filters, scored=True)
+    title_hits = sum((case((_position(search_text.c.title, t, postgres) > 0, 1), else_=0) for t in parsed.terms),
+                     start=literal_column("0"))
+    recency = (_WHEN.desc(), articles.c.id.desc())
+    if sort == "date":
+        return stmt.order_by(*recency)
+    return stmt.order_by(title_hits.desc(), literal_column("score"), *recency)
+
+
+def _plan(parsed: SearchQuery, postgres: bool) -> _Plan:
+    if postgres:  # the gram array narrows every term; 1- and 2-character terms are then exact
+        return _Plan({}, tuple(term for term in parsed.terms if len(term) > 2))
+    matches: dict[str, list[str]] = {}
+    verify = []
+    for term in parsed.terms:
+        if len(term) >= 3:  # trigram phrase = substring, exactly
+            matches.setdefault("search_trigram", []).append(_fts_string(term))
+        elif all(is_word_char(c) for c in term):  # a pair token, or the 1-character prefix of one
+            matches.setdefault("search_short", []).append(_fts_string(term) + (" *" if len(term) == 1 else ""))
+        else:  # punctuation or symbols: narrow by a word character if there is one, then check
+            words = [c for c in term if is_word_char(c)]
+            if words:
+                matches.setdefault("search_short", []).append(_fts_string(words[0]) + " *")
+            verify.append(term)
+    return _Plan(matches, tuple(verify))
+
+
+def _fts_string(term: str) -> str:
+    """A term as an FTS5 string literal: user text never reaches MATCH as syntax."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _fts_matches(table: str, expression: str, after: int | None, scored: bool) -> Any:
+    score = f"bm25({table}, {TITLE_WEIGHT}, 1.0)" if scored else "0.0"
+    sql = f"SELECT rowid AS id, {score} AS score FROM {table} WHERE {table} MATCH :{table}_match"
+    params: dict[str, Any] = {f"{table}_match": expression}
+    if after is not None:  # inside the FTS query so FTS5 seeks past `after` instead of scanning from 1
+        sql += f" AND rowid > :{table}_after"
+        params[f"{table}_after"] = after
+    return text(sql).bindparams(**params).columns(id=Integer, score=Float).cte(f"{table}_hits")
+
+
+def _position(column: Any, term: str, postgres: bool) -> ColumnElement[int]:
+    return func.strpos(column, term) if postgres else func.instr(column, term)
+
+
+def _contains(term: str, postgres: bool) -> ColumnElement[bool]:
+    return or_(_position(search_text.c.title, term, postgres) > 0, _position(search_text.c.body, term, postgres) > 0)
+
+
+def _score(fts_scores: list[Any], terms: tuple[str, ...], postgres: bool) -> ColumnElement[float]:
+    """Lower is better, like bm25(): FTS5's bm25 on SQLite; weighted term frequency on PostgreSQL."""
+    if not postgres:
+        return sum(fts_scores, start=literal_column("0.0")) if fts_scores else literal_column("0.0")
+    frequency = sum((_occurrences(search_text.c.title, t) * TITLE_WEIGHT + _occurrences(search_text.c.body, t)
+                     for t in terms), start=literal_column("0.0"))
+    return -frequency / func.ln(func.length(search_text.c.body) + 2)
+
+
+def _occurrences(column: Any, term: str) -> ColumnElement[float]:
+    return (func.length(column) - func.length(func.replace(column, term, ""))) / float(len(term))
+
+
+def _result(row: Any, terms: tuple[str, ...], marks: tuple[str, str]) -> dict[str, Any]:
+    data = queries.article_dict(row)
+    body = data.pop("body")
+    for key in ("pretitle", "subtitle", "first_seen_at", "last_fetched_at", "removed_at"):
+        data.pop(key)
+    score = data.pop("score")
+    data["score"] = round(score, 4) if isinstance(score, float) and math.isfinite(score) else score
+    data["snippet"] = snippet(body, terms, marks) or snippet(row.title, terms, marks)
+    return data
+
+
+def snippet(text_: str, terms: tuple[str, ...], marks: tuple[str, str] = ("[", "]")) -> str:
+    """The text around the first match, every match in it between marks; "" if no term occurs."""
+    folded = normalize(text_)
+    hits = sorted((i, i + len(t)) for t in terms for i in _all_positions(folded, t))
+    if not hits:
+        return ""
+    offsets = normalized_offsets(text_)
+    first = offsets[hits[0][0]]
+    start, end = max(0, first - SNIPPET_CHARS), min(len(text_), first + SNIPPET_CHARS * 2)
+    out, cursor = [], start
+    for a, b in hits:
+        a, b = offsets[a], offsets[b]
+        if a < cursor or b > end:
+            continue
+        out += [text_[cursor:a], marks[0], text_[a:b], marks[1]]
+        cursor = b
+    out.append(text_[cursor:end])
+    body = "".join(out).replace("\n", " ")
+    return ("…" if start else "") + body + ("…" if end < len(text_) else "")
+
+
+def _all_positions(haystack: str, needle: str) -> Iterator[int]:
+    index = haystack.find(needle)
+    while index >= 0:
+        yield index
+        index = haystack.find(needle, index + len(needle))
