@@ -1,0 +1,99 @@
+"""The query commands through click's CliRunner: output formats, one-line errors, export, hot, show --diff."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from jobs.cli import OneLineErrors
+from jobs.query_cli import export, hot, search, show, stats
+from storage import open_archive
+from tests.storage_killer import SITE, sample_article
+
+T0 = datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
+CLI = OneLineErrors(commands={c.name: c for c in (search, show, stats, hot, export)})
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    with open_archive(url) as archive:
+        for i in range(1, 6):
+            archive.save_article(sample_article(i, title=f"冰雪旅游 {i}" if i % 2 else f"新闻 {i}",
+                                                published_at=f"2026-11-2{i}T08:00:00+08:00"), fetched_at=T0)
+        archive.save_article(sample_article(1, version=2, title="冰雪旅游 1"), fetched_at=T0 + timedelta(hours=1))
+        for hour in range(3):
+            archive.save_hot_list(SITE, T0 + timedelta(hours=hour), "https://news.example.cn/", [
+                {"rank": r, "title": f"热点{r + hour}", "url": f"https://news.example.cn/a/{r + hour}.html"}
+                for r in range(1, 4)])
+    return url
+
+
+def run(*args: str) -> object:
+    return CliRunner().invoke(CLI, list(args))
+
+
+def test_search_formats(db: str) -> None:
+    table = run("search", "冰雪", "--db", db)
+    assert table.exit_code == 0 and "3 articles match" in table.output
+    data = json.loads(run("search", "冰雪", "--db", db, "--format", "json").output)
+    assert data["total"] == 3 and "[冰雪]" in data["results"][0]["snippet"]
+    lines = run("search", "冰雪", "--db", db, "--format", "jsonl", "--limit", "2").output.splitlines()
+    assert len(lines) == 2
+    rows = list(csv.DictReader(io.StringIO(run("search", "旅游", "--db", db, "--format", "csv").output)))
+    assert len(rows) == 3 and rows[0]["title"].startswith("冰雪旅游")
+
+
+@pytest.mark.parametrize("query", ['"', "NEAR(", "*", "-", "😀", "x" * 10_000, "-冰雪"])
+def test_search_odd_input_is_a_result_or_one_line(db: str, query: str) -> None:
+    result = run("search", query, "--db", db, "--format", "json")
+    if result.exit_code == 0:
+        assert "total" in json.loads(result.output)
+    else:
+        assert result.exit_code == 2 and result.output.count("\n") == 1 and "Traceback" not in result.output
+
+
+def test_bad_time_is_a_usage_error(db: str) -> None:
+    result = run("search", "冰雪", "--db", db, "--since", "yesterday")
+    assert result.exit_code == 2 and "not an ISO date" in result.output
+
+
+def test_show_diff(db: str) -> None:
+    result = run("show", "1", "--db", db, "--diff")
+    assert result.exit_code == 0 and "+第二段，版本 2。" in result.output
+    assert run("show", "999", "--db", db).exit_code == 1
+
+
+def test_stats(db: str) -> None:
+    data = json.loads(run("stats", "--db", db, "--format", "json").output)
+    assert data["sites"] == [{"site": SITE, "articles": 5, "latest_published_at": "2026-11-28T09:30:00+08:00"}]
+
+
+def test_hot_at_and_story(db: str) -> None:
+    at = json.loads(run("hot", SITE, "--db", db, "--at", "2026-11-28T09:30", "--format", "json").output)
+    assert [e["title"] for e in at] == ["热点2", "热点3", "热点4"]
+    story = json.loads(run("hot", "--db", db, "--story", "https://news.example.cn/a/3.html",
+                           "--format", "json").output)
+    assert story["best_rank"] == 1 and story["snapshots"] == 3
+    assert run("hot", "nosite", "--db", db).exit_code == 1
+
+
+def test_hot_chart(db: str, tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    result = run("hot", SITE, "--db", db, "--chart", str(tmp_path / "ranks.svg"))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "ranks.svg").read_text().startswith("<?xml")
+
+
+def test_export_jsonl_and_csv(db: str, tmp_path) -> None:
+    lines = run("export", "--db", db, "-q", "冰雪").output.splitlines()
+    assert sorted(json.loads(line)["id"] for line in lines) == [1, 3, 5]
+    out = tmp_path / "all.csv"
+    assert run("export", "--db", db, "--format", "csv", "-o", str(out)).exit_code == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert len(rows) == 5 and json.loads(rows[0]["authors"]) == ["张三"]
