@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +69,10 @@ def extract(page: Path, url: str, headers: tuple[str, ...]) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress display, warnings and errors only (for cron).")
 @click.option("--trigger", default="manual", hidden=True)
 @click.option("--run-id", type=int, default=None, hidden=True, help="Fill in this existing run record.")
+@click.option("--lock-held", is_flag=True, hidden=True, help="The caller holds the site lock (the daemon).")
 def crawl(sites: tuple[str, ...], all_sites: bool, db: str | None, max_list_pages: int | None,
           refresh: bool, mode: str, recent_days: int | None, quiet: bool, trigger: str,
-          run_id: int | None) -> None:
+          run_id: int | None, lock_held: bool) -> None:
     """Crawl SITES once into the archive; exits 1 if a run failed.
 
     Example: hljnews crawl hlj_people --max-list-pages 2
@@ -88,7 +90,10 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db: str | None, max_list_page
         overrides["HLJNEWS_RECENT_DAYS"] = recent_days
     if quiet:
         overrides["LOG_LEVEL"] = "WARNING"
-    results = run_crawls(chosen, db=db, overrides=overrides, spider_args={"mode": mode})
+    with ExitStack() as locks:
+        if not lock_held:
+            chosen = _lock_sites(locks, chosen, db, trigger)
+        results = run_crawls(chosen, db=db, overrides=overrides, spider_args={"mode": mode}) if chosen else []
     for result in results:
         click.echo(f"{result.site}: run {result.run_id} {result.status}", err=quiet and not result.failed)
     sys.exit(1 if any(result.failed for result in results) else 0)
@@ -200,6 +205,34 @@ def show(article: str, db: str | None, as_json: bool) -> None:
         click.echo(json.dumps(record, ensure_ascii=False, indent=2, default=str))
     else:
         print_article(record)
+
+
+def _lock_sites(locks: ExitStack, sites: list[str], db: str | None, trigger: str) -> list[str]:
+    """Take each site's crawl lock; a site another process is crawling gets a "skipped" run record."""
+    from jobs.locks import AlreadyRunning, site_lock
+    from storage import open_archive
+
+    free = []
+    for site in sites:
+        try:
+            locks.enter_context(site_lock(site, db))
+            free.append(site)
+        except AlreadyRunning as error:
+            with open_archive(db) as archive:
+                run_id = archive.start_run(spider=site, site=site, trigger=trigger)
+                archive.finish_run(run_id, "skipped", errors=[f"skipped: {error}"])
+            click.echo(f"{site}: run {run_id} skipped: already running", err=True)
+    return free
+
+
+def _register_commands() -> None:
+    from jobs.schedule_cli import run, schedule
+
+    main.add_command(run)
+    main.add_command(schedule)
+
+
+_register_commands()
 
 
 def _split_header(header: str) -> tuple[str, str]:

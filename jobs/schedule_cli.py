@@ -1,0 +1,56 @@
+"""`hljnews run` (the daemon) and `hljnews schedule` (its jobs and their next fire times)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from jobs.output import FORMATS, emit
+
+CONFIG_OPTION = click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+    envvar="HLJNEWS_CONFIG", help="Schedule file (TOML); default: the bundled jobs/default_config.toml.",
+)
+DB_OPTION = click.option("--db", envvar="HLJNEWS_DB", default=None, metavar="URL|PATH",
+                         help="Archive (default $HLJNEWS_DB, else data/hljnews.sqlite3).")
+
+
+@click.command()
+@CONFIG_OPTION
+@DB_OPTION
+def run(config_path: Path | None, db: str | None) -> None:
+    """Run the scheduler in the foreground until SIGTERM or Ctrl-C.
+
+    Each firing crawls in a child process and is recorded in the run ledger (`hljnews runs`).
+
+    Example: hljnews run --config hljnews.toml
+    """
+    from jobs.config import load_config
+    from jobs.logs import setup_file_logging
+    from jobs.scheduler import Daemon
+
+    config = load_config(config_path)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_file_logging(config.log_file)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    click.echo(f"hljnews scheduler: {len(config.jobs)} jobs from {config.path}; Ctrl-C stops", err=True)
+    Daemon(config, db).run_forever()
+    click.echo("hljnews scheduler stopped", err=True)
+
+
+@click.command()
+@CONFIG_OPTION
+@DB_OPTION
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def schedule(config_path: Path | None, db: str | None, fmt: str) -> None:
+    """List the scheduled jobs and their next fire times.
+
+    Example: hljnews schedule --format json
+    """
+    from jobs.config import load_config
+    from jobs.scheduler import next_fire_times
+
+    rows = next_fire_times(load_config(config_path), db)
+    emit(rows, ("job", "site", "kind", "schedule", "next_run_at"), fmt, title="schedule")

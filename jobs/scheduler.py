@@ -1,0 +1,165 @@
+"""The daemon: APScheduler 3 firing crawl jobs on schedule, with its job state kept in the archive.
+
+Job state (next fire times) lives in the archive database, so a restarted daemon knows which firings it
+missed: the latest missed firing of a job still runs if it is within the grace period (older ones are
+coalesced into it) and is recorded as "missed" otherwise. Every firing leaves a row in the run ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from apscheduler.events import (
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from jobs import tasks
+from jobs.config import JobSpec, SchedulerConfig
+from storage.engine import create_archive_engine, resolve_url
+
+logger = logging.getLogger(__name__)
+JOB_FUNCTION = "jobs.tasks:crawl_job"
+JOBS_TABLE = "scheduler_jobs"
+
+
+class LedgerExecutor(ThreadPoolExecutor):
+    """Hands each run its planned fire time, so the ledger can show scheduled vs actual start."""
+
+    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
+        super()._do_submit_job(_with_kwargs(job, scheduled_at=run_times[-1].isoformat()), run_times)
+
+
+def _with_kwargs(job: Job, **extra: Any) -> Job:
+    clone = Job.__new__(Job)
+    for slot in Job.__slots__:
+        if slot != "__weakref__" and hasattr(job, slot):
+            object.__setattr__(clone, slot, getattr(job, slot))
+    object.__setattr__(clone, "kwargs", {**job.kwargs, **extra})
+    return clone
+
+
+class Daemon:
+    """Owns the APScheduler instance, the job definitions and an orderly shutdown."""
+
+    def __init__(self, config: SchedulerConfig, db: str | None = None, env: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.runtime = tasks.Runtime(config=config, db=db, env=env)
+        self.engine = create_archive_engine(resolve_url(db))
+        self.delays: list[float] = []  # seconds between planned and actual start, per firing
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=JOBS_TABLE)},
+            executors={"default": LedgerExecutor(max_workers=max(4, len(config.jobs)))},
+            job_defaults={"coalesce": config.coalesce, "max_instances": 1,
+                          "misfire_grace_time": config.misfire_grace_seconds},
+            timezone=config.timezone,
+        )
+        self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
+        self.scheduler.add_listener(self._on_overlap, EVENT_JOB_MAX_INSTANCES)
+        self.scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        tasks.RUNTIME = self.runtime
+        self.scheduler.start(paused=True)  # load the stored jobs before deciding what changed
+        self._sync_jobs()
+        self.scheduler.resume()
+        for job in self.scheduler.get_jobs():
+            logger.info("job %s next at %s", job.id, job.next_run_time)
+
+    def run_forever(self) -> None:
+        """Start, then block until SIGTERM/SIGINT, then stop cleanly."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self._stop.set())
+        self.start()
+        while not self._stop.wait(0.5):
+            pass
+        logger.info("stopping: no new jobs; running crawls get %s s", self.config.shutdown_grace_seconds)
+        self.stop()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def stop(self) -> None:
+        """No new firings; running crawls get the grace period, then are stopped and recorded."""
+        self.scheduler.pause()
+        self.runtime.stopping.set()
+        deadline = time.monotonic() + self.config.shutdown_grace_seconds
+        while self._children() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for child in self._children():
+            tasks.stop_child(child)
+        self.scheduler.shutdown(wait=True)
+        self.engine.dispose()
+
+    def _children(self) -> list[Any]:
+        with self.runtime.lock:
+            return [child for child in self.runtime.children if child.poll() is None]
+
+    def _sync_jobs(self) -> None:
+        """Add new jobs, replace changed ones, drop removed ones; unchanged jobs keep their stored state."""
+        wanted = {spec.id: spec for spec in self.config.jobs}
+        for job in self.scheduler.get_jobs():
+            if job.id not in wanted:
+                job.remove()
+        for spec in wanted.values():
+            trigger = spec.trigger(self.config.timezone)
+            kwargs = {"site": spec.site, "kind": spec.kind, "days": spec.days}
+            existing = self.scheduler.get_job(spec.id)
+            if existing and str(existing.trigger) == str(trigger) and existing.kwargs == kwargs:
+                continue
+            self.scheduler.add_job(JOB_FUNCTION, trigger, id=spec.id, name=spec.id, kwargs=kwargs,
+                                   replace_existing=True)
+
+    def _on_missed(self, event: JobExecutionEvent) -> None:
+        site, kind = _site_kind(event.job_id)
+        tasks.record_without_crawl(site, kind, "missed", event.scheduled_run_time.isoformat(),
+                                   f"missed: more than {self.config.misfire_grace_seconds} s late")
+
+    def _on_overlap(self, event: JobSubmissionEvent) -> None:
+        site, kind = _site_kind(event.job_id)
+        tasks.record_without_crawl(site, kind, "skipped", event.scheduled_run_times[-1].isoformat(),
+                                   "skipped: the previous run of this job is still running")
+
+    def _on_submitted(self, event: JobSubmissionEvent) -> None:
+        planned = event.scheduled_run_times[-1]
+        self.delays.append((datetime.now(planned.tzinfo) - planned).total_seconds())
+
+
+def _site_kind(job_id: str) -> tuple[str, str]:
+    site, _, kind = job_id.partition(":")
+    return site, kind
+
+
+def next_fire_times(config: SchedulerConfig, db: str | None = None) -> list[dict[str, Any]]:
+    """Each configured job with its trigger and next fire time (the stored one if the daemon ran before)."""
+    daemon = Daemon(config, db)
+    daemon.scheduler.start(paused=True)
+    try:
+        stored = {job.id: job for job in daemon.scheduler.get_jobs()}
+    finally:
+        daemon.scheduler.shutdown(wait=False)
+        daemon.engine.dispose()
+    return [_describe(spec, stored.get(spec.id), config) for spec in config.jobs]
+
+
+def _describe(spec: JobSpec, job: Job | None, config: SchedulerConfig) -> dict[str, Any]:
+    trigger = spec.trigger(config.timezone)
+    upcoming = job.next_run_time if job is not None and str(job.trigger) == str(trigger) else None
+    if upcoming is None:
+        upcoming = trigger.get_next_fire_time(None, datetime.now(trigger.timezone))
+    schedule = spec.cron or f"every {spec.interval_seconds:g} s"
+    return {"job": spec.id, "site": spec.site, "kind": spec.kind, "schedule": schedule,
+            "next_run_at": upcoming.replace(microsecond=0).isoformat()}
