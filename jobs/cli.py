@@ -161,8 +161,14 @@ def runs(db: str | None, site: str | None, failed: bool, limit: int, fmt: str) -
 
     with open_archive(db) as archive:
         rows = archive.runs(site=site, limit=limit, failed_only=failed)
-    columns = ("id", "site", "trigger", "started_at", "finished_at", "status",
-               "pages_new", "pages_updated", "pages_unchanged", "pages_failed")
+    if fmt == "table":  # short headers so the table fits a terminal; json/csv keep the full records
+        rows = [{"id": r["id"], "site": r["site"], "trigger": r["trigger"], "started": r["started_at"],
+                 "status": r["status"], "new": r["pages_new"], "upd": r["pages_updated"],
+                 "same": r["pages_unchanged"], "failed": r["pages_failed"]} for r in rows]
+        columns: tuple[str, ...] = ("id", "site", "trigger", "started", "status", "new", "upd", "same", "failed")
+    else:
+        columns = ("id", "spider", "site", "trigger", "scheduled_at", "started_at", "finished_at", "status",
+                   "pages_new", "pages_updated", "pages_unchanged", "pages_failed", "errors")
     emit(rows, columns, fmt, title="crawl runs")
 
 

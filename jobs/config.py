@@ -46,6 +46,8 @@ class SchedulerConfig:
     crawl_timeout_seconds: float = 1800
     shutdown_grace_seconds: float = 30
     log_file: str = "data/logs/hljnews.log"
+    # A full-crawl job the daemon has never run before fires at start instead of waiting for its schedule.
+    first_full_crawl_at_start: bool = True
     # The command a crawl child runs, before its arguments; tests put a stand-in crawler here.
     crawl_command: tuple[str, ...] = ()
     jobs: tuple[JobSpec, ...] = field(default_factory=tuple)

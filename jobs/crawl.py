@@ -9,6 +9,9 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
+from crawler.outlets import configured_outlets
+from crawler.spiders.outlet import OutletSpider
+
 FAILED_STATUSES = {"failed", "interrupted"}
 
 
@@ -35,8 +38,14 @@ def crawl_settings(db: str | None = None, overrides: dict[str, Any] | None = Non
 
 
 def site_keys(settings: Settings | None = None) -> list[str]:
-    """Every site key that has a spider."""
-    return sorted(SpiderLoader.from_settings(settings or crawl_settings()).list())
+    """Every site key: the built-in spiders and the outlets of the config in use."""
+    settings = settings or crawl_settings()
+    return sorted({*_spider_names(settings), *configured_outlets(settings.get("HLJNEWS_CONFIG"))})
+
+
+def _spider_names(settings: Settings) -> list[str]:
+    # "outlet" is the class behind every configured outlet, not a site of its own.
+    return [name for name in SpiderLoader.from_settings(settings).list() if name != OutletSpider.name]
 
 
 def run_crawls(
@@ -49,10 +58,13 @@ def run_crawls(
     """Crawl each site (concurrently, one reactor) and return each run's id and status. Blocks."""
     settings = crawl_settings(db, overrides)
     process = CrawlerProcess(settings)
+    outlets = set(configured_outlets(settings.get("HLJNEWS_CONFIG"))) - set(_spider_names(settings))
     crawlers: list[tuple[str, Crawler]] = []
     for site in sites:
-        crawler = process.create_crawler(site)
-        process.crawl(crawler, **(spider_args or {}))
+        # A configured outlet has no spider of its own: the outlet spider crawls it, told which by its key.
+        outlet_args = {"site": site} if site in outlets else {}
+        crawler = process.create_crawler(OutletSpider if outlet_args else site)
+        process.crawl(crawler, **(spider_args or {}), **outlet_args)
         crawlers.append((site, crawler))
     process.start()
     return [_result(site, crawler) for site, crawler in crawlers]

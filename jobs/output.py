@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -25,7 +26,7 @@ def emit(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str, *, ti
         writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({key: _cell(row.get(key)) for key in columns})
+            writer.writerow({key: _cell(row.get(key), short_times=False) for key in columns})
     else:
         print_table(rows, columns, title=title)
 
@@ -39,9 +40,15 @@ def print_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], *, title
     Console().print(table)
 
 
-def _cell(value: Any) -> str:
+ISO_MOMENT = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?$")
+
+
+def _cell(value: Any, *, short_times: bool = True) -> str:
+    """Tables show times to the second in the archive's zone (+08:00); machine formats keep them whole."""
     if value is None:
         return ""
+    if short_times and isinstance(value, str) and (moment := ISO_MOMENT.match(value)):
+        return f"{moment[1]} {moment[2]}"
     if isinstance(value, list | tuple):
         return "、".join(str(v) for v in value)
     return str(value)

@@ -34,7 +34,8 @@ def run(config_path: Path | None, db: str | None) -> None:
     config = load_config(config_path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     setup_file_logging(config.log_file)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     click.echo(f"hljnews scheduler: {len(config.jobs)} jobs from {config.path}; Ctrl-C stops", err=True)
     Daemon(config, db).run_forever()
     click.echo("hljnews scheduler stopped", err=True)

@@ -120,8 +120,10 @@ class Daemon:
             existing = self.scheduler.get_job(spec.id)
             if existing and str(existing.trigger) == str(trigger) and existing.kwargs == kwargs:
                 continue
+            at_start = existing is None and spec.kind == "full" and self.config.first_full_crawl_at_start
+            first = datetime.now(trigger.timezone) if at_start else None
             self.scheduler.add_job(JOB_FUNCTION, trigger, id=spec.id, name=spec.id, kwargs=kwargs,
-                                   replace_existing=True)
+                                   replace_existing=True, **({"next_run_time": first} if first else {}))
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         site, kind = _site_kind(event.job_id)
