@@ -95,7 +95,8 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db: str | None, max_list_page
             chosen = _lock_sites(locks, chosen, db, trigger)
         results = run_crawls(chosen, db=db, overrides=overrides, spider_args={"mode": mode}) if chosen else []
     for result in results:
-        click.echo(f"{result.site}: run {result.run_id} {result.status}", err=quiet and not result.failed)
+        if result.failed or not quiet:  # quiet (cron) prints only failures, so cron mails only those
+            click.echo(f"{result.site}: run {result.run_id} {result.status}", err=result.failed)
     sys.exit(1 if any(result.failed for result in results) else 0)
 
 
