@@ -173,47 +173,6 @@ def runs(db: str | None, site: str | None, failed: bool, limit: int, fmt: str) -
     emit(rows, columns, fmt, title="crawl runs")
 
 
-@main.command()
-@click.argument("site", default="hlj_people")
-@DB_OPTION
-@FORMAT_OPTION
-def hot(site: str, db: str | None, fmt: str) -> None:
-    """Show the latest 热门排行 hot list captured for SITE.
-
-    Example: hljnews hot hlj_people
-    """
-    from storage import open_archive
-
-    with open_archive(db) as archive:
-        snapshot = archive.latest_hot_list(site)
-    if snapshot is None:
-        raise click.ClickException(f"no hot list captured for {site} yet")
-    title = f"{site} hot list at {snapshot['captured_at']}"
-    emit(snapshot["entries"], ("rank", "title", "url"), fmt, title=title)
-
-
-@main.command()
-@click.argument("article")
-@DB_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print the stored record as JSON.")
-def show(article: str, db: str | None, as_json: bool) -> None:
-    """Show one stored article (by id or URL) with its metadata and revisions.
-
-    Example: hljnews show http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html
-    """
-    from jobs.summary import print_article
-    from storage import open_archive
-
-    with open_archive(db) as archive:
-        record = archive.get_article(int(article) if article.isdigit() else article)
-    if record is None:
-        raise click.ClickException(f"no article {article!r} in the archive")
-    if as_json:
-        click.echo(json.dumps(record, ensure_ascii=False, indent=2, default=str))
-    else:
-        print_article(record)
-
-
 def _lock_sites(locks: ExitStack, sites: list[str], db: str | None, trigger: str) -> list[str]:
     """Take each site's crawl lock; a site another process is crawling gets a "skipped" run record."""
     from jobs.locks import AlreadyRunning, site_lock
@@ -233,10 +192,11 @@ def _lock_sites(locks: ExitStack, sites: list[str], db: str | None, trigger: str
 
 
 def _register_commands() -> None:
+    from jobs.query_cli import export, hot, search, show, stats
     from jobs.schedule_cli import run, schedule
 
-    main.add_command(run)
-    main.add_command(schedule)
+    for command in (search, show, stats, hot, export, run, schedule):
+        main.add_command(command)
 
 
 _register_commands()
