@@ -5,6 +5,8 @@ SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 # --- hljnews settings (alphabetical) ---
+# TOML file with [[outlets]] (sites crawled by configuration); None falls back to $HLJNEWS_CONFIG, then ./hljnews.toml.
+HLJNEWS_CONFIG = None
 # Archive URL or SQLite path; None falls back to $HLJNEWS_DB, then sqlite:///data/hljnews.sqlite3.
 HLJNEWS_DB = None
 # How many errors a run keeps in its record (the rest are counted, not kept).
