@@ -1,0 +1,110 @@
+"""`hljnews sites`: every site, built-in or configured, with its last run and how complete its articles are."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from jobs.output import FORMATS, emit
+
+if TYPE_CHECKING:
+    from storage import Archive
+
+DB_OPTION = click.option(
+    "--db", envvar="HLJNEWS_DB", default=None, metavar="URL|PATH",
+    help="Archive: a SQLite path or a postgresql:// URL (default $HLJNEWS_DB, else data/hljnews.sqlite3).",
+)
+FIELDS = ("title", "body", "published_at", "source", "authors")
+COLUMNS = ("site", "kind", "name", "start_urls", "last_run_at", "last_run_status", "articles", *FIELDS)
+TABLE_COLUMNS = ("site", "kind", "name", "start_urls", "last_run", "articles", *FIELDS)
+
+
+@click.command()
+@DB_OPTION
+@click.option("--recent", type=click.IntRange(min=1), default=50, show_default=True,
+              help="How many of each site's newest articles the field shares are computed over.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def sites(db: str | None, recent: int, fmt: str) -> None:
+    """List every site: built-in parsers, outlets configured in [[outlets]], and sites only in the archive.
+
+    Each row has the site's kind, name, start URLs, last run, article count and, for its newest articles,
+    the share that has each field (title, body, published_at, source, authors). Outlets come from
+    $HLJNEWS_CONFIG, else ./hljnews.toml.
+
+    Example: hljnews sites --format json
+    """
+    from storage import open_archive
+
+    with open_archive(db) as archive:
+        rows = site_rows(archive, recent=recent)
+    if fmt == "table":
+        title = f"sites (fields: share of the newest {recent} articles)"
+        emit([_as_cells(row) for row in rows], TABLE_COLUMNS, fmt, title=title)
+    else:
+        emit(rows, COLUMNS, fmt)
+
+
+def site_rows(archive: Archive, *, recent: int = 50) -> list[dict[str, Any]]:
+    """One dict per site: its description, last run, article count and field shares of its newest articles."""
+    from storage import stats
+
+    counts = {row["site"]: row["articles"] for row in stats(archive, days=1, runs=0)["sites"]}
+    described = _described_sites()
+    for key in counts.keys() - described.keys():  # e.g. an outlet since removed from the config
+        described[key] = {"site": key, "kind": "archive only", "name": "", "start_urls": []}
+    rows = []
+    for key in sorted(described):
+        runs = archive.runs(site=key, limit=1)
+        last = runs[0] if runs else {}
+        shares = _field_shares(archive, key, recent) if counts.get(key) else dict.fromkeys(FIELDS)
+        rows.append({**described[key], "last_run_at": last.get("started_at"), "last_run_status": last.get("status"),
+                     "articles": counts.get(key, 0), **shares})
+    return rows
+
+
+def _described_sites() -> dict[str, dict[str, Any]]:
+    from crawler.outlets import OutletSite
+    from crawler.sites import get_site
+    from jobs.crawl import site_keys
+
+    described = {}
+    for key in site_keys():
+        try:
+            site = get_site(key)
+        except KeyError:  # a spider without a parser module of its own
+            described[key] = {"site": key, "kind": "built-in", "name": "", "start_urls": []}
+            continue
+        configured = isinstance(site, OutletSite)
+        described[key] = {"site": key, "kind": "configured" if configured else "built-in",
+                          "name": site.name if configured else _module_name(site),
+                          "start_urls": list(site.START_URLS)}
+    return described
+
+
+def _module_name(module: Any) -> str:
+    """A site module's NAME, else the start of its docstring ("人民网黑龙江频道 (hlj.people.com.cn), …")."""
+    first_line = (getattr(module, "__doc__", None) or "").strip().splitlines()[:1]
+    return getattr(module, "NAME", "") or (re.split(r"[(（,，:：]", first_line[0])[0].strip() if first_line else "")
+
+
+def _field_shares(archive: Archive, site: str, recent: int) -> dict[str, float | None]:
+    """Share of the site's `recent` newest stored articles that have each field."""
+    from storage import export_rows
+
+    # export_rows streams in id order with constant memory; the deque keeps the newest ones.
+    newest = deque(export_rows(archive, None, site=site), maxlen=recent)
+    if not newest:
+        return dict.fromkeys(FIELDS)
+    return {name: round(sum(1 for article in newest if article.get(name)) / len(newest), 3) for name in FIELDS}
+
+
+def _as_cells(row: dict[str, Any]) -> dict[str, Any]:
+    shares = {name: "" if row[name] is None else f"{row[name]:.0%}" for name in FIELDS}
+    when = (row["last_run_at"] or "")[:16].replace("T", " ")  # to the minute; JSON keeps the full time
+    more = len(row["start_urls"]) - 1
+    urls = row["start_urls"][:1] + ([f"(+{more} more)"] if more > 0 else [])
+    last_run = f"{when} {row['last_run_status'] or ''}".strip()
+    return {**row, **shares, "start_urls": "\n".join(urls), "last_run": last_run}
