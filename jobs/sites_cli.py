@@ -19,7 +19,10 @@ DB_OPTION = click.option(
 )
 FIELDS = ("title", "body", "published_at", "source", "authors")
 COLUMNS = ("site", "kind", "name", "start_urls", "last_run_at", "last_run_status", "articles", *FIELDS)
-TABLE_COLUMNS = ("site", "kind", "name", "start_urls", "last_run", "articles", *FIELDS)
+# The table is narrower: short headers, and the start URLs last, where folding them hurts least.
+TABLE_HEADERS = {"published_at": "time", "last_run": "last run", "start_urls": "start URLs"}
+TABLE_COLUMNS = ("site", "kind", "name", "last run", "articles", "title", "body", "time", "source", "authors",
+                 "start URLs")
 
 
 @click.command()
@@ -107,4 +110,5 @@ def _as_cells(row: dict[str, Any]) -> dict[str, Any]:
     more = len(row["start_urls"]) - 1
     urls = row["start_urls"][:1] + ([f"(+{more} more)"] if more > 0 else [])
     last_run = f"{when} {row['last_run_status'] or ''}".strip()
-    return {**row, **shares, "start_urls": "\n".join(urls), "last_run": last_run}
+    cells = {**row, **shares, "start_urls": "\n".join(urls), "last_run": last_run}
+    return {TABLE_HEADERS.get(key, key): value for key, value in cells.items()}
