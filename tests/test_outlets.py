@@ -154,6 +154,13 @@ def test_defaults_name_domains_and_list_pages(tmp_path: Path, plain: OutletSite)
     assert plain.max_list_pages is None and plain.selectors == {}
 
 
+def test_the_example_config_defines_an_outlet_whose_patterns_fit_its_urls() -> None:
+    outlet = load_outlets(ROOT / "hljnews.example.toml")["hljnews_cn"]
+    assert outlet.is_article_url("http://www.hljnews.cn/ljxw/content/2024-03/15/content_781234.html")
+    assert outlet.is_list_url("http://www.hljnews.cn/ljxw/index_2.html") and outlet.is_list_url("http://www.hljnews.cn/")
+    assert not outlet.is_article_url("http://www.hljnews.cn/ljxw/index.html")
+
+
 def test_config_path_is_the_setting_else_the_environment_else_hljnews_toml_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
