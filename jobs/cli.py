@@ -194,8 +194,9 @@ def _lock_sites(locks: ExitStack, sites: list[str], db: str | None, trigger: str
 def _register_commands() -> None:
     from jobs.query_cli import export, hot, search, show, stats
     from jobs.schedule_cli import run, schedule
+    from jobs.sites_cli import sites
 
-    for command in (search, show, stats, hot, export, run, schedule):
+    for command in (search, show, stats, hot, export, run, schedule, sites):
         main.add_command(command)
 
 

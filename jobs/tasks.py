@@ -8,13 +8,14 @@ the children to stop on shutdown) lives in ``RUNTIME``, which the daemon sets be
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
 
-from jobs.config import SchedulerConfig
+from jobs.config import DEFAULT_CONFIG, SchedulerConfig
 from jobs.locks import AlreadyRunning, site_lock
 from storage import open_archive
 
@@ -75,7 +76,7 @@ def _run_child(runtime: Runtime, site: str, kind: str, days: int, run_id: int) -
         return "interrupted", ["the daemon was stopping"]
     with tempfile.TemporaryFile() as stderr:
         child = subprocess.Popen(crawl_command(runtime, site, kind, days, run_id), stdout=subprocess.DEVNULL,
-                                 stderr=stderr, env=runtime.env, start_new_session=True)
+                                 stderr=stderr, env=_child_env(runtime), start_new_session=True)
         with runtime.lock:
             runtime.children.add(child)
         try:
@@ -94,6 +95,14 @@ def _run_child(runtime: Runtime, site: str, kind: str, days: int, run_id: int) -
     if runtime.stopping.is_set():
         return "interrupted", ["stopped with the daemon"]
     return "failed", [f"crawl process exited with status {child.returncode}", *tail]
+
+
+def _child_env(runtime: Runtime) -> dict[str, str]:
+    """The daemon's config names the configured outlets too: the crawl child must read the same file."""
+    env = dict(runtime.env if runtime.env is not None else os.environ)
+    if runtime.config.path != DEFAULT_CONFIG:
+        env["HLJNEWS_CONFIG"] = str(runtime.config.path)
+    return env
 
 
 def _wait(child: subprocess.Popen[bytes], timeout: float) -> bool:
