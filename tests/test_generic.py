@@ -181,3 +181,10 @@ def test_garbage_page_raises_extraction_error(body: bytes, reason: str) -> None:
     assert raised.value.url == "https://example.cn/bad.html"
     assert "https://example.cn/bad.html" in str(raised.value)
     assert isinstance(raised.value, ValueError)
+
+
+def test_a_government_byline_line_with_page_tools_names_only_the_author() -> None:
+    from crawler.generic.metadata import parse_authors
+
+    line = "发布时间：2024-03-15 09:30 来源：示例市农业农村局 作者：王立新 字号：大 中 小 浏览次数：120"
+    assert parse_authors([line]) == ["王立新"]

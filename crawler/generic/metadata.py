@@ -23,7 +23,10 @@ _AUTHOR_PATTERNS = (
     re.compile(r"^.{0,12}记者\s*([^，。：:]{2,24})$"),  # 新华社记者邹多为、唐诗凝、丁乐 (a line of its own)
 )
 _TRAILING_CREDIT = re.compile(r"[（(]([\u4e00-\u9fff]{2,4}(?:[、 ][\u4e00-\u9fff]{2,4})*)[)）]\s*$")
-_NAME_STOP = re.compile(r"来源|责任编辑|责编|编辑|选稿|摄|发布|时间|原标题|\d|[（()）\[\]【】|｜]")
+# Where a byline's names end: other labels, page tools (字号 大 中 小, 浏览次数) and digits.
+_NAME_STOP = re.compile(
+    r"来源|责任编辑|责编|编辑|选稿|摄|发布|时间|原标题|字号|浏览|阅读|点击|打印|分享|\d|[（()）\[\]【】|｜]"
+)
 _PHOTO_CREDIT = re.compile(r"^[^，。]{0,20}?摄")
 _NAME_SPLIT = re.compile(r"[、，,;；\s]+")
 _ROLE_PREFIX = re.compile(r"^.*(?:记者|评论员|研究员|通讯员|撰稿人)")
