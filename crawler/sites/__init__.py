@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["SITE_KEYS", "ParseError", "get_site", "site_for_url"]
 
 # Add a key here when its module lands (hlj_xinhua, dbw, …); modules load on first use.
-SITE_KEYS: tuple[str, ...] = ("hlj_people",)
+SITE_KEYS: tuple[str, ...] = ("hlj_people", "hlj_xinhua", "dbw")
 
 
 def get_site(key: str) -> ModuleType | OutletSite:

@@ -1,0 +1,241 @@
+"""东北网 (dbw.cn, every ``{channel}.dbw.cn``): articles and channel lists of its enorth CMS pages.
+
+Article pages (GBK bytes under a GB2312 charset): breadcrumb ``div.weizhi``, title ``div.end-k h1``, the line
+"时间：… 来源：… 作者：…" in ``div.time``, body ``div.neirong``, editor ``div.qhui``; later pages of a long
+article are ``0NNNNNNNN_M.shtml``, linked from the ``v5.pages`` block. Lists are found by link pattern.
+The saved pages show no hot list, so ``hot_list`` stays empty.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from lxml import etree, html
+
+from crawler.errors import ParseError
+from crawler.models import Article, Channel, Image, ListPage, Page, ParsedPage
+from crawler.text.bylines import parse_editors, parse_reporters
+from crawler.text.clean import element_lines, normalize_space
+from crawler.text.dates import parse_datetime
+from crawler.text.decoding import decode_html
+
+__all__ = [
+    "ALLOWED_DOMAINS", "SITE", "START_URLS",
+    "is_article_url", "is_list_url", "merge_pages", "parse_page",
+]
+
+SITE = "dbw"
+ALLOWED_DOMAINS = ["dbw.cn"]
+# Plain http: the offline mirror proxies http only, and the site answers both. Channel lists as the
+# article breadcrumbs and the 平安龙江 home link them.
+START_URLS = ["http://ljktx.dbw.cn/ljtime/kanlj/index.shtml", "http://palj.dbw.cn/fzlj/fytd/index.shtml"]
+
+_ARTICLE_PATH = re.compile(r"^/system/\d{4}/\d{2}/\d{2}/(?P<content>0\d{8})(?:_(?P<page>\d+))?\.shtml$")
+_LIST_PATH = re.compile(r"^/(?:[\w-]+/)*(?:index(?:_(?P<page>\d+))?\.s?html?)?$")
+_TITLE = etree.XPath("//div[contains(@class,'end-k')]/h1")
+_BODY = etree.XPath("//div[contains(@class,'neirong')]")
+_DATELINE = etree.XPath("//div[contains(concat(' ',@class,' '),' time ')]")
+_EDITOR = etree.XPath("//div[contains(@class,'qhui')]")
+_LINKS = etree.XPath("//a/@href")
+_BLOCKS = etree.XPath("./p | ./div | ./center | ./table")
+_CRUMBS = etree.XPath("//div[@class='weizhi']//a[@href]")
+_PAGER = etree.XPath("//div[contains(@class,'neirong')]//a/@href | //div[contains(@class,'page')]//a/@href")
+_NOT_BODY = etree.XPath(".//script | .//style | .//div[contains(@class,'qhui')] | .//div[contains(@class,'page')]"
+                        " | .//*[contains(@class,'fenxiang') or contains(@class,'bdsharebuttonbox')]")
+_BOILERPLATE = re.compile(r"^(?:分享到|[【\[]?\s*责任编辑|[（(]\s*责任编辑|上一页|下一页|\d+$)")
+_CAPTION = re.compile(r"^图为|^图[：:]|摄[）)]?$|供图|图片来源")
+
+
+def is_article_url(url: str) -> bool:
+    """Page 1 of a dbw.cn article: ``{channel}.dbw.cn/system/YYYY/MM/DD/0NNNNNNNN.shtml``."""
+    match = _article_match(url)
+    return match is not None and match["page"] is None
+
+
+def is_list_url(url: str) -> bool:
+    """A dbw.cn channel list (``/ljtime/kanlj/index.shtml``, ``index_2.shtml`` …) or a channel home."""
+    parts = urlsplit(url)
+    return _is_dbw_host(parts.hostname) and _LIST_PATH.match(parts.path or "/") is not None
+
+
+def parse_page(page: Page) -> ParsedPage:
+    """Article and list links of one page; ParseError for non-HTML or an article without title/body."""
+    _refuse_non_html(page)
+    root = _document(decode_html(page.body, page.headers), page.url)
+    if root is None:
+        return ParsedPage(page.url, SITE)
+    listing = _listing(root, page.url) if is_list_url(page.url) else None
+    looks_like_article = bool(_TITLE(root) or _BODY(root)) and listing is None
+    article = _article(root, page) if looks_like_article else None
+    return ParsedPage(page.url, SITE, article=article, listing=listing)
+
+
+def merge_pages(first: Article, rest: list[Article]) -> Article:
+    """One article from its pages in order: bodies and images joined, page 1's metadata, bylines of all pages."""
+    pages = [first, *rest]
+    return replace(first, body="\n".join(p.body for p in pages if p.body),
+                   images=list(dict.fromkeys(image for p in pages for image in p.images)),
+                   authors=_unique(name for p in pages for name in p.authors),
+                   editors=_unique(name for p in pages for name in p.editors))
+
+
+# -- documents -------------------------------------------------------------------------------------------
+
+
+def _refuse_non_html(page: Page) -> None:
+    content_type = page.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and not ("html" in content_type or content_type.startswith("text/")):
+        raise ParseError(page.url, f"not an HTML page (Content-Type: {content_type})")
+    head = page.body[:1024].lstrip()
+    if b"\x00" in head or head.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8", b"PK\x03\x04", b"\x1f\x8b")):
+        raise ParseError(page.url, "not an HTML page (binary content)")
+
+
+def _document(text: str, url: str) -> html.HtmlElement | None:
+    if not text.strip():
+        return None
+    if "<" not in text:
+        raise ParseError(url, "not an HTML page (no markup)")
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str input with an encoding declaration
+    try:
+        return html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _first_text(nodes: list[html.HtmlElement]) -> str:
+    return next((text for text in (normalize_space(n.text_content()) for n in nodes) if text), "")
+
+
+# -- articles --------------------------------------------------------------------------------------------
+
+
+def _article(root: html.HtmlElement, page: Page) -> Article:
+    title = _first_text(_TITLE(root))
+    if not title:
+        raise ParseError(page.url, "article page without a title")
+    url = _normalize_url(page.url)
+    page_urls = _page_urls(root, url)
+    editors = parse_editors(re.sub(r"(?<!责任)编辑\s*[：:]", "责任编辑：", _first_text(_EDITOR(root))))
+    containers = _BODY(root)
+    paragraphs, images = _body(containers[0], page.url) if containers else ([], [])
+    if not paragraphs:
+        raise ParseError(page.url, "article page without body text")
+    dateline = _first_text(_DATELINE(root))
+    fields = _dateline_fields(dateline)
+    bylines = [fields.get("作者", ""), *paragraphs[:2], *paragraphs[-2:]]
+    return Article(
+        url=page.url, canonical_url=re.sub(r"_\d+\.shtml$", ".shtml", url), site=SITE, title=title,
+        body="\n".join(paragraphs), published_at=parse_datetime(fields.get("时间", dateline)),
+        source=fields.get("来源", ""), authors=_unique(n for text in bylines for n in parse_reporters(text)),
+        editors=editors, channel=_channel(root), content_id=_content_id(url), images=images, page_urls=page_urls,
+    )
+
+
+def _dateline_fields(dateline: str) -> dict[str, str]:
+    """"时间：2024-10-25 08:03:30 来源：黑龙江日报 作者：" as {"时间": …, "来源": …, "作者": ""}."""
+    parts = re.split(r"(时间|来源|作者)\s*[：:]", dateline)
+    return {parts[i]: normalize_space(parts[i + 1]) for i in range(1, len(parts) - 1, 2)}
+
+
+def _body(container: html.HtmlElement, url: str) -> tuple[list[str], list[Image]]:
+    for junk in _NOT_BODY(container):
+        junk.drop_tree()
+    paragraphs: list[str] = []
+    images: list[Image] = []
+    for block in _BLOCKS(container) or [container]:
+        images.extend(_images(block, url))
+        paragraphs.extend(line for line in element_lines(block) if not _BOILERPLATE.match(line))
+    return paragraphs, list(dict.fromkeys(images))
+
+
+def _images(block: html.HtmlElement, url: str) -> list[Image]:
+    found = []
+    for img in block.iter("img"):
+        src = urljoin(url, (img.get("src") or "").strip())
+        if not src.startswith("http") or "/images/" in urlsplit(src).path:  # template icons
+            continue
+        alt, own = normalize_space(img.get("alt")), normalize_space(block.text_content())
+        following = block.getnext()
+        after = normalize_space(following.text_content()) if following is not None and following.tag == "p" else ""
+        caption = alt or (own if _CAPTION.search(own) else after if after and _CAPTION.search(after) else "")
+        found.append(Image(src, caption))
+    return found
+
+
+def _channel(root: html.HtmlElement) -> Channel | None:
+    """The breadcrumb's last link: its host and folder as id ("ljktx.dbw.cn/ljtime/kanlj"), its text as name."""
+    crumbs = _CRUMBS(root)
+    if not crumbs:
+        return None
+    parts = urlsplit(urljoin("http://www.dbw.cn/", crumbs[-1].get("href").strip()))
+    folder = re.sub(r"/?(?:index(?:_\d+)?\.s?html?)?$", "", parts.path)
+    return Channel(f"{parts.hostname}{folder}", normalize_space(crumbs[-1].text_content()))
+
+
+def _content_id(url: str) -> str:
+    match = _article_match(url)
+    return match["content"] if match else ""
+
+
+def _page_urls(root: html.HtmlElement, url: str) -> list[str]:
+    """Pages 2..N of the article (``…_2.shtml``), in page order."""
+    own = _article_match(url)
+    pages: dict[int, str] = {}
+    for href in _PAGER(root):
+        link = _normalize_url(urljoin(url, href.strip()))
+        match = _article_match(link)
+        if own and match and match["content"] == own["content"] and match["page"] and int(match["page"]) > 1:
+            pages[int(match["page"])] = link
+    return [pages[number] for number in sorted(pages)]
+
+
+# -- channel lists ---------------------------------------------------------------------------------------
+
+
+def _listing(root: html.HtmlElement, url: str) -> ListPage:
+    articles: list[str] = []
+    pages: dict[int, str] = {}
+    directory = urlsplit(url).path.rsplit("/", 1)[0]
+    current = _list_page_number(url)
+    for href in _LINKS(root):
+        link = _normalize_url(urljoin(url, href.strip()))
+        if is_article_url(link):
+            articles.append(link)
+        elif (is_list_url(link) and urlsplit(link).path.rsplit("/", 1)[0] == directory
+              and urlsplit(link).hostname == urlsplit(url).hostname and _list_page_number(link) > current):
+            pages[_list_page_number(link)] = link
+    return ListPage(url, _unique(articles), [pages[number] for number in sorted(pages)])
+
+
+def _list_page_number(url: str) -> int:
+    match = _LIST_PATH.match(urlsplit(url).path or "/")
+    return int(match["page"]) if match and match["page"] else 1
+
+
+# -- URLs ------------------------------------------------------------------------------------------------
+
+
+def _is_dbw_host(host: str | None) -> bool:
+    return bool(host) and (host == "dbw.cn" or host.endswith(".dbw.cn"))
+
+
+def _article_match(url: str) -> re.Match[str] | None:
+    parts = urlsplit(url)
+    return _ARTICLE_PATH.match(parts.path) if _is_dbw_host(parts.hostname) else None
+
+
+def _normalize_url(url: str) -> str:
+    """dbw.cn URLs as the site links them (it writes ``//host/…``): http, lower-case host, no fragment/query."""
+    parts = urlsplit(url.strip())
+    if not _is_dbw_host(parts.hostname):
+        return urlunsplit(parts._replace(fragment=""))
+    query = "" if _ARTICLE_PATH.match(parts.path) else parts.query
+    return urlunsplit(("http", (parts.hostname or "").lower(), parts.path or "/", query, ""))
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))

@@ -1,0 +1,306 @@
+"""新华网黑龙江频道 (hlj.news.cn), and any page of Xinhua's news.cn platform: articles and channel lists.
+
+One parser for the two detail templates of the platform, both UTF-8: the provincial 2023+ template
+(``h1#title``, ``span.time``, ``span.sourceText``, body ``#detail``, ``span.editor``; URLs
+``/YYYYMMDD/{32 hex}/c.html``) and the news.cn template (``div.head-line span.title``, ``div.header-time``,
+``div.source``), used by the older ``/dt/YYYY-MM/DD/c_N.htm`` pages. The ``c.html?page=N`` pager of the new
+template pages through one static file in the browser, so only ``c_N_M.htm`` pages are joined. The saved
+pages show no hot list, so ``hot_list`` stays empty.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+from functools import cache
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from lxml import etree, html
+
+from crawler.errors import ParseError
+from crawler.models import Article, Channel, Image, ListPage, Page, ParsedPage
+from crawler.text.bylines import parse_editors, parse_reporters
+from crawler.text.clean import element_lines, normalize_space
+from crawler.text.dates import parse_datetime
+from crawler.text.decoding import decode_html
+
+__all__ = [
+    "ALLOWED_DOMAINS", "SITE", "START_URLS",
+    "is_article_url", "is_list_url", "merge_pages", "parse_page",
+]
+
+SITE = "hlj_xinhua"
+ALLOWED_DOMAINS = ["hlj.news.cn"]
+# Plain http: the offline mirror proxies http only, and the site answers both. Channel paths follow the
+# platform's /{channel}/index.htm layout (as on he.news.cn).
+START_URLS = ["http://www.hlj.news.cn/xinwen/index.htm", "http://www.hlj.news.cn/politics/index.htm"]
+
+_NEW_PATH = re.compile(r"^/(?:(?P<channel>[\w/]+?)/)?(?P<date>\d{8})/(?P<hex>[0-9a-f]{32})/c\.html$")
+_OLD_PATH = re.compile(r"^/(?:(?P<channel>[\w/]+?)/)?(?:\d{4}-\d{2}/\d{2})/c_(?P<id>\d+)(?:_(?P<page>\d+))?\.htm$")
+_LIST_PATH = re.compile(r"^/(?:[\w-]+/)*(?:index(?:_(?P<page>\d+))?\.html?)?$")
+_TITLE = etree.XPath("//h1[@id='title'] | //div[contains(@class,'head-line')]/h1/span[@class='title']"
+                     " | //div[contains(@class,'head-line')]/h1[not(span[@class='title'])]")
+_BODY = etree.XPath("//span[@id='detailContent'] | //div[@id='detail'][not(.//span[@id='detailContent'])]")
+_TIME = etree.XPath("//div[@class='source']/span[@class='time'] | //div[contains(@class,'mheader')]"
+                    "/div[@class='info']/text()[1] | //div[contains(@class,'header-time')]")
+_SOURCES = (etree.XPath("//div[@class='source']/span[@class='sourceText']"), etree.XPath("//div[@class='source']"))
+_EDITOR = etree.XPath("//div[@id='articleEdit']//span[@class='editor']")
+_COLUMN = etree.XPath("//a[@class='curColumn'] | //span[contains(@class,'curNews')]")
+# Inside the body container but not the story: pager, tags/editor box, corrections link, video player.
+_NOT_BODY = etree.XPath(".//script | .//style | .//center[contains(@class,'xinhuaPager')] | .//div[@id='articleEdit']"
+                        " | .//*[contains(@class,'tiyi1')] | .//div[starts-with(@id,'DH-PLAYERID')]")
+_BOILERPLATE = re.compile(r"^(?:【纠错】|分享到|\[?责任编辑|【责任编辑)")
+_CAPTION = re.compile(r"^图为|^图[：:]|摄[）)]?$|供图|图片来源")
+_SHORT_CAPTION = 80  # a short paragraph right after a picture-only block is that picture's caption
+
+
+def is_article_url(url: str) -> bool:
+    """Page 1 of an hlj.news.cn article: ``/YYYYMMDD/{32 hex}/c.html`` or older ``/dt/YYYY-MM/DD/c_N.htm``."""
+    parts = urlsplit(url)
+    match = _article_match(url)
+    return _is_home_host(parts.hostname) and match is not None and _page_number(match, parts.query) == 1
+
+
+def is_list_url(url: str) -> bool:
+    """An hlj.news.cn channel list (``/xinwen/index.htm``, ``index_2.htm`` …) or the home page."""
+    parts = urlsplit(url)
+    return _is_home_host(parts.hostname) and _LIST_PATH.match(parts.path or "/") is not None
+
+
+def parse_page(page: Page) -> ParsedPage:
+    """Article and list links of one page; ParseError for non-HTML or an article without title/body."""
+    _refuse_non_html(page)
+    root = _document(decode_html(page.body, page.headers), page.url)
+    if root is None:
+        return ParsedPage(page.url, SITE)
+    listing = _listing(root, page.url) if is_list_url(page.url) else None
+    looks_like_article = bool(_TITLE(root) or _BODY(root)) and listing is None
+    article = _article(root, page) if looks_like_article else None
+    return ParsedPage(page.url, SITE, article=article, listing=listing)
+
+
+def merge_pages(first: Article, rest: list[Article]) -> Article:
+    """One article from its pages in order: bodies and images joined, page 1's metadata, bylines of all pages."""
+    pages = [first, *rest]
+    return replace(first, body="\n".join(p.body for p in pages if p.body),
+                   images=list(dict.fromkeys(image for p in pages for image in p.images)),
+                   authors=_unique(name for p in pages for name in p.authors),
+                   editors=_unique(name for p in pages for name in p.editors))
+
+
+# -- documents -------------------------------------------------------------------------------------------
+
+
+def _refuse_non_html(page: Page) -> None:
+    content_type = page.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and not ("html" in content_type or content_type.startswith("text/")):
+        raise ParseError(page.url, f"not an HTML page (Content-Type: {content_type})")
+    head = page.body[:1024].lstrip()
+    if b"\x00" in head or head.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8", b"PK\x03\x04", b"\x1f\x8b")):
+        raise ParseError(page.url, "not an HTML page (binary content)")
+
+
+def _document(text: str, url: str) -> html.HtmlElement | None:
+    if not text.strip():
+        return None
+    if "<" not in text:
+        raise ParseError(url, "not an HTML page (no markup)")
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str input with an encoding declaration
+    try:
+        return html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+@cache
+def _xpath(expression: str) -> etree.XPath:
+    return etree.XPath(expression)
+
+
+def _first_text(nodes: list[object]) -> str:
+    for node in nodes:
+        text = normalize_space(node if isinstance(node, str) else node.text_content())
+        if text:
+            return text
+    return ""
+
+
+def _meta(root: html.HtmlElement, name: str) -> str:
+    for meta in root.iter("meta"):
+        if (meta.get("name") or "").lower() == name:
+            return normalize_space(meta.get("content"))
+    return ""
+
+
+# -- articles --------------------------------------------------------------------------------------------
+
+
+def _article(root: html.HtmlElement, page: Page) -> Article:
+    title = _first_text(_TITLE(root))
+    if not title:
+        raise ParseError(page.url, "article page without a title")
+    url = _normalize_url(page.url)
+    page_urls = _page_urls(root, url)
+    byline = _first_text(_EDITOR(root))  # before _body: the editor box may sit inside the body container
+    containers = _BODY(root)
+    paragraphs, images = _body(containers[0], page.url) if containers else ([], [])
+    if not paragraphs:
+        raise ParseError(page.url, "article page without body text")
+    return Article(
+        url=page.url, canonical_url=_canonical_url(url), site=SITE, title=title, body="\n".join(paragraphs),
+        published_at=_published_at(root), source=_source(root),
+        authors=_unique(n for text in [*paragraphs[:2], *paragraphs[-2:]] for n in parse_reporters(text)),
+        editors=parse_editors(_editor_text(byline)), channel=_channel(root, url),
+        content_id=_meta(root, "contentid") or _content_id(url), images=images, page_urls=page_urls,
+    )
+
+
+def _body(container: html.HtmlElement, url: str) -> tuple[list[str], list[Image]]:
+    for junk in _NOT_BODY(container):
+        junk.drop_tree()
+    paragraphs: list[str] = []
+    images: list[Image] = []
+    for block in _xpath("./p | ./div | ./center")(container) or [container]:
+        for img in _xpath(".//img[@src]")(block):
+            image = _image(img, block, url)
+            if image is not None:
+                images.append(image)
+        paragraphs.extend(line for line in element_lines(block) if not _BOILERPLATE.match(line))
+    return paragraphs, list(dict.fromkeys(images))
+
+
+def _image(img: html.HtmlElement, block: html.HtmlElement, url: str) -> Image | None:
+    src = urljoin(url, img.get("src", "").strip())
+    if not src.startswith("http") or "zxcode_" in src:  # the share QR code
+        return None
+    alt = normalize_space(img.get("alt"))
+    own = normalize_space(block.text_content())
+    if alt:
+        return Image(src, alt)
+    if own and _CAPTION.search(own):
+        return Image(src, own)
+    following = block.getnext()
+    text = normalize_space(following.text_content()) if following is not None and following.tag == "p" else ""
+    short_after_picture = not own and len(text) <= _SHORT_CAPTION
+    return Image(src, text if text and (short_after_picture or _CAPTION.search(text)) else "")
+
+
+def _editor_text(byline: str) -> str:
+    """"[作者: 甲 责任编辑: 乙 ]" and "【责任编辑:乙】" as parse_editors reads them: brackets out, 编辑 as 责任编辑."""
+    text = re.sub(r"[\[\]【】]", " ", byline)
+    return re.sub(r"(?<!责任)编辑\s*[：:]", "责任编辑：", text)
+
+
+def _published_at(root: html.HtmlElement) -> datetime | None:
+    for node in _TIME(root):
+        text = normalize_space(node if isinstance(node, str) else node.text_content())
+        # news.cn splits the header time as "2024 05/09 22:27:02"
+        text = re.sub(r"^(\d{4}) (\d{1,2}) ?/ ?(\d{1,2})", r"\1-\2-\3", text)
+        found = parse_datetime(text)
+        if found is not None:
+            return found
+    return parse_datetime(_meta(root, "publishdate"))
+
+
+def _source(root: html.HtmlElement) -> str:
+    for xpath in _SOURCES:
+        shown = re.sub(r"^来源\s*[：:]\s*", "", _first_text(xpath(root)))
+        if shown:
+            return shown
+    return _meta(root, "source")
+
+
+def _channel(root: html.HtmlElement, url: str) -> Channel | None:
+    match = _article_match(url)
+    channel_id = _meta(root, "catalogs") or (match["channel"] or "" if match else "")
+    name = _first_text(_COLUMN(root))
+    return Channel(channel_id, name) if channel_id or name else None
+
+
+def _content_id(url: str) -> str:
+    match = _article_match(url)
+    if match is None:
+        return ""
+    return match["date"] + match["hex"] if "hex" in match.groupdict() else match["id"]
+
+
+def _canonical_url(url: str) -> str:
+    return re.sub(r"(c_\d+)_\d+\.htm$", r"\1.htm", url)  # page N -> page 1
+
+
+def _page_urls(root: html.HtmlElement, url: str) -> list[str]:
+    """Pages 2..N of an older ``c_N.htm`` article, linked as ``c_N_M.htm``, in page order."""
+    own = _article_match(url)
+    if own is None or "id" not in own.groupdict():
+        return []
+    pages: dict[int, str] = {}
+    for href in _xpath("//a/@href")(root):
+        link = _normalize_url(urljoin(url, href.strip()))
+        match = _article_match(link)
+        if match and match.groupdict().get("id") == own["id"] and int(match["page"] or 1) > 1:
+            pages[int(match["page"])] = link
+    return [pages[number] for number in sorted(pages)]
+
+
+# -- channel lists ---------------------------------------------------------------------------------------
+
+
+def _listing(root: html.HtmlElement, url: str) -> ListPage:
+    articles: list[str] = []
+    pages: dict[int, str] = {}
+    directory = urlsplit(url).path.rsplit("/", 1)[0]
+    current = _list_page_number(url)
+    for href in _xpath("//a/@href")(root):
+        link = _normalize_url(urljoin(url, href.strip()))
+        if is_article_url(link):
+            articles.append(link)
+        elif (is_list_url(link) and urlsplit(link).path.rsplit("/", 1)[0] == directory
+              and urlsplit(link).hostname == urlsplit(url).hostname and _list_page_number(link) > current):
+            pages[_list_page_number(link)] = link
+    return ListPage(url, _unique(articles), [pages[number] for number in sorted(pages)])
+
+
+def _list_page_number(url: str) -> int:
+    match = _LIST_PATH.match(urlsplit(url).path or "/")
+    return int(match["page"]) if match and match["page"] else 1
+
+
+# -- URLs ------------------------------------------------------------------------------------------------
+
+
+def _is_home_host(host: str | None) -> bool:
+    return bool(host) and (host == "hlj.news.cn" or host.endswith(".hlj.news.cn"))
+
+
+def _is_news_cn(host: str | None) -> bool:
+    return bool(host) and (host == "news.cn" or host.endswith(".news.cn"))
+
+
+def _article_match(url: str) -> re.Match[str] | None:
+    parts = urlsplit(url)
+    if not _is_news_cn(parts.hostname):
+        return None
+    return _NEW_PATH.match(parts.path) or _OLD_PATH.match(parts.path)
+
+
+def _page_number(match: re.Match[str], query: str) -> int:
+    if "id" in match.groupdict():
+        return int(match["page"] or 1)
+    found = re.search(r"(?:^|&)page=(\d+)", query)
+    return int(found.group(1)) if found else 1
+
+
+def _normalize_url(url: str) -> str:
+    """news.cn URLs as the site links them: http, lower-case host, no fragment, no query on articles."""
+    parts = urlsplit(url.strip())
+    if not _is_news_cn(parts.hostname):
+        return urlunsplit(parts._replace(fragment=""))
+    is_article = _NEW_PATH.match(parts.path) or _OLD_PATH.match(parts.path)
+    query = "" if is_article else parts.query
+    return urlunsplit(("http", (parts.hostname or "").lower(), parts.path or "/", query, ""))
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))

@@ -1,0 +1,157 @@
+"""dbw parser: one test per field per saved page (tests/fixtures/dbw/<case>.html + .json)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.models import Page, ParsedPage
+from crawler.sites import ParseError, dbw, get_site, site_for_url
+
+SITE = "dbw"
+FIXTURES = Path(__file__).parent / "fixtures" / SITE
+ARTICLE_FIELDS = ("canonical_url", "title", "pretitle", "subtitle", "published_at", "source", "authors",
+                  "editors", "channel", "content_id", "images", "page_urls")
+BODY_FIELDS = ("body_first", "body_last", "body_must_not_contain")
+PAGE_FIELDS = ("site", "article", "hot_list", "article_urls", "next_page_urls", "parse_error")
+ARTICLE_URL = "http://palj.dbw.cn/system/2024/10/17/059375938.shtml"
+
+
+def _expected(case: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"{case}.json").read_text(encoding="utf-8"))
+
+
+CASES = sorted(path.stem for path in FIXTURES.glob("*.json"))
+PARAMS = [(case, field) for case in CASES for field in (*ARTICLE_FIELDS, *BODY_FIELDS, *PAGE_FIELDS)
+          if field in _expected(case)]
+
+
+def _page(case: str) -> Page:
+    expected = _expected(case)
+    return Page(expected["url"], (FIXTURES / f"{case}.html").read_bytes(), expected.get("headers", {}))
+
+
+@cache
+def parsed(case: str) -> ParsedPage:
+    return dbw.parse_page(_page(case))
+
+
+def _article_value(case: str, field: str) -> Any:
+    article = parsed(case).article
+    assert article is not None, f"{case}: no article parsed"
+    return article.to_dict()[field]
+
+
+@pytest.mark.parametrize(("case", "field"), PARAMS, ids=[f"{SITE}-{c}-{f}" for c, f in PARAMS])
+def test_field(case: str, field: str) -> None:
+    expected = _expected(case)[field]
+    if field == "parse_error":
+        with pytest.raises(ParseError, match=expected):
+            dbw.parse_page(_page(case))
+    elif field in ARTICLE_FIELDS:
+        assert _article_value(case, field) == expected
+    elif field in BODY_FIELDS:
+        paragraphs = _article_value(case, "body").split("\n")
+        if field == "body_first":
+            assert paragraphs[0] == expected
+        elif field == "body_last":
+            assert paragraphs[-1] == expected
+        else:
+            assert not [snippet for snippet in expected if any(snippet in p for p in paragraphs)]
+    elif field == "site":
+        result = parsed(case)
+        assert result.site == expected and (result.article is None or result.article.site == expected)
+    elif field == "article":
+        assert parsed(case).article is None
+    elif field == "hot_list":
+        assert [vars(entry) for entry in parsed(case).hot_list] == expected
+    else:
+        listing = parsed(case).listing
+        assert listing is not None and getattr(listing, field) == expected
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "body_first" in _expected(c)])
+def test_body_has_no_empty_or_padded_paragraphs(case: str) -> None:
+    for paragraph in _article_value(case, "body").split("\n"):
+        assert paragraph and paragraph == paragraph.strip() and "\u3000" not in paragraph
+
+
+def test_module_api() -> None:
+    assert dbw.SITE == SITE and dbw.ALLOWED_DOMAINS == ["dbw.cn"]
+    assert all(url.startswith("http://") and dbw.is_list_url(url) for url in dbw.START_URLS)
+    assert get_site(SITE) is dbw
+    assert site_for_url(ARTICLE_URL) is dbw and site_for_url("http://www.dbw.cn/index.shtml") is dbw
+    assert site_for_url("http://dbw.cn.evil.example/system/2024/10/17/059375938.shtml") is None
+
+
+@pytest.mark.parametrize(("url", "article", "listing"), [
+    (ARTICLE_URL, True, False),
+    ("https://ljktx.dbw.cn/system/2024/10/25/059379646.shtml", True, False),
+    ("//palj.dbw.cn/system/2023/10/17/059223987.shtml".replace("//", "http://", 1), True, False),
+    ("http://palj.dbw.cn/system/2024/10/17/059375938_2.shtml", False, False),  # page 2 of an article
+    ("http://palj.dbw.cn/system/2024/10/17/59375938.shtml", False, False),
+    ("http://palj.dbw.cn.evil.example/system/2024/10/17/059375938.shtml", False, False),
+    ("http://palj.dbw.cn/", False, True),
+    ("http://palj.dbw.cn/fzlj/fytd/index.shtml", False, True),
+    ("http://palj.dbw.cn/fzlj/fytd/", False, True),
+    ("http://palj.dbw.cn/fzlj/fytd/index_2.shtml", False, True),
+])
+def test_url_kinds(url: str, article: bool, listing: bool) -> None:
+    assert (dbw.is_article_url(url), dbw.is_list_url(url)) == (article, listing)
+
+
+def test_later_pages_are_listed_and_canonicalised_to_page_one() -> None:
+    html = ('<html><body><div class="end-k"><h1>标题</h1><div class="neirong"><p>正文。</p>'
+            '<!--enorth cms block start [ name="v5.pages" ]--><div class="page"><a href="059375938.shtml">1</a>'
+            '<a href="059375938_3.shtml">3</a><a href="059375938_2.shtml">下一页</a></div></div></div></body></html>')
+    url = "http://palj.dbw.cn/system/2024/10/17/059375938_2.shtml"
+    article = dbw.parse_page(Page(url, html.encode("gbk"), {"content-type": "text/html; charset=GB2312"})).article
+    assert article is not None and article.canonical_url == ARTICLE_URL and article.body == "正文。"
+    assert article.page_urls == [url, url.replace("_2", "_3")]
+
+
+def test_merge_pages_joins_bodies_in_order() -> None:
+    first, second = parsed("palj_article_with_image").article, parsed("ljktx_article_page").article
+    merged = dbw.merge_pages(first, [second])
+    assert merged.body == first.body + "\n" + second.body and merged.title == first.title
+    assert merged.images == first.images and merged.editors == ["李雪", "王聪"]
+
+
+def test_list_links_are_normalised_to_http() -> None:
+    listing = parsed("palj_channel_index").listing
+    assert listing is not None and all(url.startswith("http://palj.dbw.cn/system/") for url in listing.article_urls)
+
+
+@pytest.mark.parametrize(("html", "reason"), [
+    ('<html><body><div class="end-k"><h1></h1><div class="neirong"><p>正文。</p></div></div></body></html>',
+     "without a title"),
+    ('<html><body><div class="end-k"><h1>标题</h1><div class="neirong"><p> </p></div></div></body></html>',
+     "without body text"),
+])
+def test_article_without_title_or_body_raises_parse_error(html: str, reason: str) -> None:
+    with pytest.raises(ParseError, match=reason):
+        dbw.parse_page(Page(ARTICLE_URL, html.encode(), {}))
+
+
+@pytest.mark.parametrize("body", [b"", b"   \n", b"<html><body></body></html>", b"<<<>>>"])
+def test_empty_or_contentless_pages_yield_nothing(body: bytes) -> None:
+    result = dbw.parse_page(Page(ARTICLE_URL, body, {}))
+    assert result.article is None and result.hot_list == []
+
+
+@pytest.mark.parametrize("body", [b"%PDF-1.4 binary", b"just some words, no markup"])
+def test_non_html_bytes_raise_parse_error(body: bytes) -> None:
+    with pytest.raises(ParseError, match="not an HTML page"):
+        dbw.parse_page(Page(ARTICLE_URL, body, {}))
+
+
+def test_any_truncation_of_a_page_parses_or_raises_parse_error() -> None:
+    body = (FIXTURES / "ljktx_article_page.html").read_bytes()
+    for cut in range(0, len(body), 1499):
+        with contextlib.suppress(ParseError):
+            dbw.parse_page(Page(_expected("ljktx_article_page")["url"], body[:cut], {}))

@@ -1,0 +1,152 @@
+"""hlj_xinhua parser: one test per field per saved page (tests/fixtures/hlj_xinhua/<case>.html + .json)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.models import Page, ParsedPage
+from crawler.sites import ParseError, get_site, hlj_xinhua, site_for_url
+
+SITE = "hlj_xinhua"
+FIXTURES = Path(__file__).parent / "fixtures" / SITE
+ARTICLE_FIELDS = ("canonical_url", "title", "pretitle", "subtitle", "published_at", "source", "authors",
+                  "editors", "channel", "content_id", "images", "page_urls")
+BODY_FIELDS = ("body_first", "body_last", "body_must_not_contain")
+PAGE_FIELDS = ("site", "article", "hot_list", "article_urls", "next_page_urls", "parse_error")
+ARTICLE_URL = "http://www.hlj.news.cn/20240520/6f1c2a9e8b7d4c3fa1e2d3c4b5a69788/c.html"
+
+
+def _expected(case: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"{case}.json").read_text(encoding="utf-8"))
+
+
+CASES = sorted(path.stem for path in FIXTURES.glob("*.json"))
+PARAMS = [(case, field) for case in CASES for field in (*ARTICLE_FIELDS, *BODY_FIELDS, *PAGE_FIELDS)
+          if field in _expected(case)]
+
+
+def _page(case: str) -> Page:
+    expected = _expected(case)
+    return Page(expected["url"], (FIXTURES / f"{case}.html").read_bytes(), expected.get("headers", {}))
+
+
+@cache
+def parsed(case: str) -> ParsedPage:
+    return hlj_xinhua.parse_page(_page(case))
+
+
+def _article_value(case: str, field: str) -> Any:
+    article = parsed(case).article
+    assert article is not None, f"{case}: no article parsed"
+    return article.to_dict()[field]
+
+
+@pytest.mark.parametrize(("case", "field"), PARAMS, ids=[f"{SITE}-{c}-{f}" for c, f in PARAMS])
+def test_field(case: str, field: str) -> None:
+    expected = _expected(case)[field]
+    if field == "parse_error":
+        with pytest.raises(ParseError, match=expected):
+            hlj_xinhua.parse_page(_page(case))
+    elif field in ARTICLE_FIELDS:
+        assert _article_value(case, field) == expected
+    elif field in BODY_FIELDS:
+        paragraphs = _article_value(case, "body").split("\n")
+        if field == "body_first":
+            assert paragraphs[0] == expected
+        elif field == "body_last":
+            assert paragraphs[-1] == expected
+        else:
+            assert not [snippet for snippet in expected if any(snippet in p for p in paragraphs)]
+    elif field == "site":
+        result = parsed(case)
+        assert result.site == expected and (result.article is None or result.article.site == expected)
+    elif field == "article":
+        assert parsed(case).article is None
+    elif field == "hot_list":
+        assert [vars(entry) for entry in parsed(case).hot_list] == expected
+    else:
+        listing = parsed(case).listing
+        assert listing is not None and getattr(listing, field) == expected
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "body_first" in _expected(c)])
+def test_body_has_no_empty_or_padded_paragraphs(case: str) -> None:
+    for paragraph in _article_value(case, "body").split("\n"):
+        assert paragraph and paragraph == paragraph.strip() and "\u3000" not in paragraph
+
+
+def test_module_api() -> None:
+    assert hlj_xinhua.SITE == SITE and hlj_xinhua.ALLOWED_DOMAINS == ["hlj.news.cn"]
+    assert all(url.startswith("http://www.hlj.news.cn/") and hlj_xinhua.is_list_url(url)
+               for url in hlj_xinhua.START_URLS)
+    assert get_site(SITE) is hlj_xinhua
+    assert site_for_url(ARTICLE_URL) is hlj_xinhua
+    assert site_for_url("http://www.he.news.cn/20240515/d59c39d4160a4fe4b3084c3e4abfb450/c.html") is None
+
+
+@pytest.mark.parametrize(("url", "article", "listing"), [
+    (ARTICLE_URL, True, False),
+    (ARTICLE_URL.replace("http:", "https:"), True, False),
+    (ARTICLE_URL + "?page=2", False, False),  # page 2 of the browser-side pager
+    ("http://hlj.news.cn/dt/2023-05/12/c_1129606524.htm", True, False),
+    ("http://www.hlj.news.cn/dt/2023-05/12/c_1129606524_2.htm", False, False),
+    ("http://www.he.news.cn/20240515/d59c39d4160a4fe4b3084c3e4abfb450/c.html", False, False),
+    ("http://www.hlj.news.cn.evil.example/20240520/6f1c2a9e8b7d4c3fa1e2d3c4b5a69788/c.html", False, False),
+    ("http://www.hlj.news.cn/20240520/6f1c2a9e8b7d4c3fa1e2d3c4b5a6978/c.html", False, False),  # 31 hex digits
+    ("http://www.hlj.news.cn/xinwen/index.htm", False, True),
+    ("http://www.hlj.news.cn/xinwen/index_2.htm", False, True),
+    ("http://www.hlj.news.cn/", False, True),
+])
+def test_url_kinds(url: str, article: bool, listing: bool) -> None:
+    assert (hlj_xinhua.is_article_url(url), hlj_xinhua.is_list_url(url)) == (article, listing)
+
+
+def test_old_article_pages_are_listed_and_canonicalised_to_page_one() -> None:
+    html = ('<html><body><div class="head-line"><h1><span class="title">标题</span></h1></div>'
+            '<div id="detail"><p>正文。</p><div id="div_currpage"><a href="c_1129606524_2.htm">2</a>'
+            '<a href="c_1129606524_3.htm">3</a><a href="c_1129606524.htm">1</a></div></div></body></html>')
+    url = "http://www.hlj.news.cn/dt/2023-05/12/c_1129606524_2.htm"
+    article = hlj_xinhua.parse_page(Page(url, html.encode(), {})).article
+    assert article is not None and article.canonical_url == url.replace("_2.htm", ".htm")
+    assert article.page_urls == [url, url.replace("_2.htm", "_3.htm")]
+
+
+def test_merge_pages_joins_bodies_in_order() -> None:
+    first, second = parsed("hlj_new_template_article").article, parsed("hlj_old_template_article").article
+    merged = hlj_xinhua.merge_pages(first, [second])
+    assert merged.body == first.body + "\n" + second.body and merged.title == first.title
+    assert merged.images == [*first.images, *second.images] and merged.editors == ["孙晓东", "邹媛媛"]
+
+
+@pytest.mark.parametrize(("html", "reason"), [
+    ('<html><body><h1 id="title"></h1><div id="detail"><p>正文。</p></div></body></html>', "without a title"),
+    ('<html><body><h1 id="title">标题</h1><div id="detail"><p> </p></div></body></html>', "without body text"),
+])
+def test_article_without_title_or_body_raises_parse_error(html: str, reason: str) -> None:
+    with pytest.raises(ParseError, match=reason):
+        hlj_xinhua.parse_page(Page(ARTICLE_URL, html.encode(), {}))
+
+
+@pytest.mark.parametrize("body", [b"", b"   \n", b"<html><body></body></html>", b"<<<>>>"])
+def test_empty_or_contentless_pages_yield_nothing(body: bytes) -> None:
+    result = hlj_xinhua.parse_page(Page(ARTICLE_URL, body, {}))
+    assert result.article is None and result.hot_list == []
+
+
+@pytest.mark.parametrize("body", [b"%PDF-1.4 binary", b"just some words, no markup"])
+def test_non_html_bytes_raise_parse_error(body: bytes) -> None:
+    with pytest.raises(ParseError, match="not an HTML page"):
+        hlj_xinhua.parse_page(Page(ARTICLE_URL, body, {}))
+
+
+def test_any_truncation_of_a_page_parses_or_raises_parse_error() -> None:
+    body = (FIXTURES / "news_cn_politics_article.html").read_bytes()
+    for cut in range(0, len(body), 1499):
+        with contextlib.suppress(ParseError):
+            hlj_xinhua.parse_page(Page(_expected("news_cn_politics_article")["url"], body[:cut], {}))
