@@ -1,0 +1,63 @@
+"""The hlj_xinhua and dbw parts of the demo mirror: every article parses, every list link resolves to a file."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from crawler.models import Page
+from crawler.sites import dbw, hlj_xinhua
+
+MIRROR = Path(__file__).resolve().parents[1] / "jobs" / "mirror"
+CHARSETS = tomllib.loads((MIRROR / "ROUTES.toml").read_text(encoding="utf-8"))["charsets"]
+SITES: dict[ModuleType, tuple[str, str]] = {hlj_xinhua: ("www.hlj.news.cn", "utf-8"), dbw: ("*.dbw.cn", "gbk")}
+
+
+def _files(site: ModuleType) -> list[str]:
+    pattern = SITES[site][0]
+    return sorted("http://" + p.relative_to(MIRROR).as_posix() for p in MIRROR.glob(f"{pattern}/**/*") if p.is_file())
+
+
+def _page(url: str) -> Page:
+    host = url.removeprefix("http://").split("/", 1)[0]
+    headers = {"content-type": f"text/html; charset={CHARSETS[host]}"}
+    return Page(url, (MIRROR / url.removeprefix("http://")).read_bytes(), headers)
+
+
+ARTICLES = [(site, url) for site in SITES for url in _files(site) if site.is_article_url(url)]
+LISTS = [(site, url) for site in SITES for url in _files(site) if site.is_list_url(url)]
+
+
+@pytest.mark.parametrize("site", list(SITES), ids=lambda site: site.SITE)
+def test_mirror_layout(site: ModuleType) -> None:
+    articles = [url for s, url in ARTICLES if s is site]
+    lists = [url for s, url in LISTS if s is site]
+    assert 4 <= len(articles) <= 6 and set(site.START_URLS) <= set(lists)
+    assert set(_files(site)) == set(articles) | set(lists)  # nothing the spider could not route
+    assert all(url.split("/")[2] in CHARSETS for url in _files(site))
+
+
+@pytest.mark.parametrize(("site", "url"), ARTICLES, ids=[url for _, url in ARTICLES])
+def test_article_parses_with_title_body_and_date(site: ModuleType, url: str) -> None:
+    page = _page(url)
+    page.body.decode(SITES[site][1])  # the live site's bytes: UTF-8 for Xinhua, GBK for dbw
+    article = site.parse_page(page).article
+    assert article is not None and article.title and article.body and article.published_at
+    assert "\ufffd" not in article.title + article.body and article.canonical_url == url
+
+
+@pytest.mark.parametrize(("site", "url"), LISTS, ids=[url for _, url in LISTS])
+def test_list_links_resolve(site: ModuleType, url: str) -> None:
+    listing = site.parse_page(_page(url)).listing
+    assert listing is not None and listing.article_urls
+    files = {u for s in SITES for u in _files(s)}
+    assert all(link in files for link in [*listing.article_urls, *listing.next_page_urls])
+
+
+@pytest.mark.parametrize("site", list(SITES), ids=lambda site: site.SITE)
+def test_every_article_is_linked_from_a_list(site: ModuleType) -> None:
+    linked = {link for s, url in LISTS if s is site for link in site.parse_page(_page(url)).listing.article_urls}
+    assert {url for s, url in ARTICLES if s is site} <= linked
