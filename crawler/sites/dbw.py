@@ -46,6 +46,7 @@ _PAGER = etree.XPath("//div[contains(@class,'neirong')]//a/@href | //div[contain
 _NOT_BODY = etree.XPath(".//script | .//style | .//div[contains(@class,'qhui')] | .//div[contains(@class,'page')]"
                         " | .//*[contains(@class,'fenxiang') or contains(@class,'bdsharebuttonbox')]")
 _BOILERPLATE = re.compile(r"^(?:分享到|[【\[]?\s*责任编辑|[（(]\s*责任编辑|上一页|下一页|\d+$)")
+_ROLE_WORD = re.compile(r"记者|通讯员|实习生|编辑|摄")
 _CAPTION = re.compile(r"^图为|^图[：:]|摄[）)]?$|供图|图片来源")
 
 
@@ -126,7 +127,7 @@ def _article(root: html.HtmlElement, page: Page) -> Article:
         raise ParseError(page.url, "article page without body text")
     dateline = _first_text(_DATELINE(root))
     fields = _dateline_fields(dateline)
-    bylines = [fields.get("作者", ""), *paragraphs[:2], *paragraphs[-2:]]
+    bylines = [_writer_byline(fields.get("作者", "")), *paragraphs[:2], *paragraphs[-2:]]
     return Article(
         url=page.url, canonical_url=re.sub(r"_\d+\.shtml$", ".shtml", url), site=SITE, title=title,
         body="\n".join(paragraphs), published_at=parse_datetime(fields.get("时间", dateline)),
@@ -139,6 +140,13 @@ def _dateline_fields(dateline: str) -> dict[str, str]:
     """"时间：2024-10-25 08:03:30 来源：黑龙江日报 作者：" as {"时间": …, "来源": …, "作者": ""}."""
     parts = re.split(r"(时间|来源|作者)\s*[：:]", dateline)
     return {parts[i]: normalize_space(parts[i + 1]) for i in range(1, len(parts) - 1, 2)}
+
+
+def _writer_byline(writers: str) -> str:
+    """The "作者：" field names the story's writers: a bare "甲 乙" reads as the reporter byline "记者 甲 乙"."""
+    if not writers or _ROLE_WORD.search(writers):
+        return writers
+    return f"记者 {writers}"
 
 
 def _body(container: html.HtmlElement, url: str) -> tuple[list[str], list[Image]]:

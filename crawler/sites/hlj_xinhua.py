@@ -53,6 +53,7 @@ _NOT_BODY = etree.XPath(".//script | .//style | .//center[contains(@class,'xinhu
                         " | .//*[contains(@class,'tiyi1')] | .//div[starts-with(@id,'DH-PLAYERID')]")
 _BOILERPLATE = re.compile(r"^(?:【纠错】|分享到|\[?责任编辑|【责任编辑)")
 _CAPTION = re.compile(r"^图为|^图[：:]|摄[）)]?$|供图|图片来源")
+_WRITER = re.compile(r"作者\s*[：:]\s*(.*?)\s*(?:责任编辑|编辑|[\]】]|$)")
 _SHORT_CAPTION = 80  # a short paragraph right after a picture-only block is that picture's caption
 
 
@@ -151,7 +152,8 @@ def _article(root: html.HtmlElement, page: Page) -> Article:
     return Article(
         url=page.url, canonical_url=_canonical_url(url), site=SITE, title=title, body="\n".join(paragraphs),
         published_at=_published_at(root), source=_source(root),
-        authors=_unique(n for text in [*paragraphs[:2], *paragraphs[-2:]] for n in parse_reporters(text)),
+        authors=_unique(n for text in [_writer_byline(byline), *paragraphs[:2], *paragraphs[-2:]]
+                        for n in parse_reporters(text)),
         editors=parse_editors(_editor_text(byline)), channel=_channel(root, url),
         content_id=_meta(root, "contentid") or _content_id(url), images=images, page_urls=page_urls,
     )
@@ -185,6 +187,12 @@ def _image(img: html.HtmlElement, block: html.HtmlElement, url: str) -> Image | 
     text = normalize_space(following.text_content()) if following is not None and following.tag == "p" else ""
     short_after_picture = not own and len(text) <= _SHORT_CAPTION
     return Image(src, text if text and (short_after_picture or _CAPTION.search(text)) else "")
+
+
+def _writer_byline(byline: str) -> str:
+    """"[作者: 甲 乙 责任编辑: 丙 ]" as the reporter byline "记者 甲 乙": the platform's 作者 is the story's writer."""
+    match = _WRITER.search(byline)
+    return f"记者 {match.group(1)}" if match else ""
 
 
 def _editor_text(byline: str) -> str:
