@@ -6,6 +6,7 @@ survives normalisation of both, which phrase-level conversion (OpenCC's TSPhrase
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -13,6 +14,9 @@ from pathlib import Path
 import opencc
 
 WHITESPACE = " "
+# At each word character, it and the next one if that is a word character too. [^\W_] is exactly the
+# Unicode categories L* and N* (checked over every code point), so this agrees with is_word_char.
+_SHORT_GRAM = re.compile(r"(?=([^\W_]{1,2}))")
 
 
 @cache
@@ -73,15 +77,7 @@ def short_grams(text: str) -> str:
     Every word character starts exactly one token, so a 2-character term is one token and a 1-character
     term is a 1-character prefix of a token.
     """
-    tokens = []
-    run: list[str] = []
-    for char in text + " ":
-        if is_word_char(char):
-            run.append(char)
-            continue
-        tokens.extend("".join(run[i:i + 2]) for i in range(len(run)))
-        run = []
-    return " ".join(tokens)
+    return " ".join(_SHORT_GRAM.findall(text))
 
 
 def all_grams(text: str) -> set[str]:

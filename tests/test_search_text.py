@@ -1,0 +1,24 @@
+"""Search text helpers: the pair tokens the SQLite short-term index holds."""
+
+from __future__ import annotations
+
+import sys
+
+from storage.textnorm import is_word_char, short_grams
+
+
+def reference_short_grams(text: str) -> str:
+    """Each word character followed by its next one if that is a word character too (the definition)."""
+    tokens = [c + (text[i + 1] if i + 1 < len(text) and is_word_char(text[i + 1]) else "")
+              for i, c in enumerate(text) if is_word_char(c)]
+    return " ".join(tokens)
+
+
+def test_short_grams_follow_the_definition() -> None:
+    for text in ["", " ", "_", "a", "ab c_d", "x__y", "黑龙江省 哈尔滨", "😀表情a1", "5g网络，g20！", "ⅻ½①a"]:
+        assert short_grams(text) == reference_short_grams(text), text
+
+
+def test_word_characters_are_the_letter_and_number_categories_everywhere() -> None:
+    every = "".join(chr(c) for c in range(0, sys.maxunicode + 1, 7) if not 0xD800 <= c < 0xE000)
+    assert short_grams(every) == reference_short_grams(every)
