@@ -122,6 +122,14 @@ def test_merge_pages_joins_bodies_in_order() -> None:
     assert merged.images == first.images and merged.editors == ["李雪", "王聪"]
 
 
+def test_multi_page_article_merges_to_the_whole_story() -> None:
+    first, second = parsed("palj_multi_page_article").article, parsed("palj_multi_page_article_page2").article
+    assert first.page_urls == [second.url] and second.canonical_url == first.url
+    merged = dbw.merge_pages(first, [second])
+    assert merged.body.split("\n") == [*first.body.split("\n"), *second.body.split("\n")]
+    assert len(merged.body.split("\n")) == 4 and merged.authors == ["孙铭阳"] and merged.url == first.url
+
+
 def test_list_links_are_normalised_to_http() -> None:
     listing = parsed("palj_channel_index").listing
     assert listing is not None and all(url.startswith("http://palj.dbw.cn/system/") for url in listing.article_urls)
