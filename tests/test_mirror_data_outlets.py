@@ -1,4 +1,5 @@
-"""The hlj_xinhua and dbw parts of the demo mirror: every article parses, every list link resolves to a file."""
+"""The hlj_xinhua and dbw parts of the demo mirror: every article parses, every list link resolves to a file,
+every later page of an article is linked from its first page."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from crawler.sites import dbw, hlj_xinhua
 
 MIRROR = Path(__file__).resolve().parents[1] / "jobs" / "mirror"
 CHARSETS = tomllib.loads((MIRROR / "ROUTES.toml").read_text(encoding="utf-8"))["charsets"]
-SITES: dict[ModuleType, tuple[str, str]] = {hlj_xinhua: ("www.hlj.news.cn", "utf-8"), dbw: ("*.dbw.cn", "gbk")}
+# site -> (glob of its mirror host folders, the encoding of the live bytes)
+SITES: dict[ModuleType, tuple[str, str]] = {hlj_xinhua: ("*hlj.news.cn", "utf-8"), dbw: ("*.dbw.cn", "gbk")}
 
 
 def _files(site: ModuleType) -> list[str]:
@@ -29,6 +31,8 @@ def _page(url: str) -> Page:
 
 ARTICLES = [(site, url) for site in SITES for url in _files(site) if site.is_article_url(url)]
 LISTS = [(site, url) for site in SITES for url in _files(site) if site.is_list_url(url)]
+LATER_PAGES = [(site, url) for site in SITES for url in _files(site)
+               if not site.is_article_url(url) and not site.is_list_url(url)]
 
 
 @pytest.mark.parametrize("site", list(SITES), ids=lambda site: site.SITE)
@@ -36,17 +40,26 @@ def test_mirror_layout(site: ModuleType) -> None:
     articles = [url for s, url in ARTICLES if s is site]
     lists = [url for s, url in LISTS if s is site]
     assert 4 <= len(articles) <= 6 and set(site.START_URLS) <= set(lists)
-    assert set(_files(site)) == set(articles) | set(lists)  # nothing the spider could not route
+    later_pages = [url for s, url in LATER_PAGES if s is site]
+    assert set(_files(site)) == set(articles) | set(lists) | set(later_pages)
     assert all(url.split("/")[2] in CHARSETS for url in _files(site))
 
 
-@pytest.mark.parametrize(("site", "url"), ARTICLES, ids=[url for _, url in ARTICLES])
+@pytest.mark.parametrize(("site", "url"), ARTICLES + LATER_PAGES, ids=[url for _, url in ARTICLES + LATER_PAGES])
 def test_article_parses_with_title_body_and_date(site: ModuleType, url: str) -> None:
     page = _page(url)
     page.body.decode(SITES[site][1])  # the live site's bytes: UTF-8 for Xinhua, GBK for dbw
     article = site.parse_page(page).article
     assert article is not None and article.title and article.body and article.published_at
-    assert "\ufffd" not in article.title + article.body and article.canonical_url == url
+    assert "\ufffd" not in article.title + article.body
+    is_later_page = (site, url) in LATER_PAGES
+    assert article.canonical_url == url if not is_later_page else site.is_article_url(article.canonical_url)
+
+
+@pytest.mark.parametrize(("site", "url"), LATER_PAGES, ids=[url for _, url in LATER_PAGES])
+def test_later_page_is_linked_from_its_first_page(site: ModuleType, url: str) -> None:
+    first_url = site.parse_page(_page(url)).article.canonical_url
+    assert url in site.parse_page(_page(first_url)).article.page_urls
 
 
 @pytest.mark.parametrize(("site", "url"), LISTS, ids=[url for _, url in LISTS])
@@ -61,3 +74,8 @@ def test_list_links_resolve(site: ModuleType, url: str) -> None:
 def test_every_article_is_linked_from_a_list(site: ModuleType) -> None:
     linked = {link for s, url in LISTS if s is site for link in site.parse_page(_page(url)).listing.article_urls}
     assert {url for s, url in ARTICLES if s is site} <= linked
+
+
+def test_dbw_mirror_has_a_multi_page_article() -> None:
+    assert [url for site, url in LATER_PAGES if site is dbw] == [
+        "http://palj.dbw.cn/system/2024/10/18/059376300_2.shtml"]

@@ -29,9 +29,11 @@ __all__ = [
 
 SITE = "dbw"
 ALLOWED_DOMAINS = ["dbw.cn"]
-# Plain http: the offline mirror proxies http only, and the site answers both. Channel lists as the
-# article breadcrumbs and the 平安龙江 home link them.
-START_URLS = ["http://ljktx.dbw.cn/ljtime/kanlj/index.shtml", "http://palj.dbw.cn/fzlj/fytd/index.shtml"]
+# Plain http: the live site also answers https, but the offline mirror proxies http only. Homes and channel
+# lists as the article breadcrumbs and the 平安龙江 home link them (``index.shtml``; "/" would be the mirror
+# file index.html, which tests/test_mirror_data.py reads as people.com.cn).
+START_URLS = ["http://www.dbw.cn/index.shtml", "http://palj.dbw.cn/index.shtml",
+              "http://palj.dbw.cn/fzlj/fytd/index.shtml", "http://ljktx.dbw.cn/ljtime/kanlj/index.shtml"]
 
 _ARTICLE_PATH = re.compile(r"^/system/\d{4}/\d{2}/\d{2}/(?P<content>0\d{8})(?:_(?P<page>\d+))?\.shtml$")
 _LIST_PATH = re.compile(r"^/(?:[\w-]+/)*(?:index(?:_(?P<page>\d+))?\.s?html?)?$")

@@ -33,9 +33,11 @@ __all__ = [
 
 SITE = "hlj_xinhua"
 ALLOWED_DOMAINS = ["hlj.news.cn"]
-# Plain http: the offline mirror proxies http only, and the site answers both. Channel paths follow the
-# platform's /{channel}/index.htm layout (as on he.news.cn).
-START_URLS = ["http://www.hlj.news.cn/xinwen/index.htm", "http://www.hlj.news.cn/politics/index.htm"]
+# Plain http: the live site also answers https, but the offline mirror proxies http only. The home page
+# and channel lists follow the platform's layout as he.news.cn links it (首页 /index.htm, /{channel}/index.htm):
+# "/" itself would be a mirror file index.html, which tests/test_mirror_data.py reads as people.com.cn.
+START_URLS = ["http://www.hlj.news.cn/index.htm", "http://www.hlj.news.cn/xinwen/index.htm",
+              "http://www.hlj.news.cn/politics/index.htm"]
 
 _NEW_PATH = re.compile(r"^/(?:(?P<channel>[\w/]+?)/)?(?P<date>\d{8})/(?P<hex>[0-9a-f]{32})/c\.html$")
 _OLD_PATH = re.compile(r"^/(?:(?P<channel>[\w/]+?)/)?(?:\d{4}-\d{2}/\d{2})/c_(?P<id>\d+)(?:_(?P<page>\d+))?\.htm$")
