@@ -167,9 +167,10 @@ search_text = Table(
     Column("body", Text, nullable=False),
 )
 
-# Built by migrations per backend, outside this MetaData: FTS5 tables (and their shadow tables) on
-# SQLite, the gram array and its GIN index on PostgreSQL.
-BACKEND_ONLY_NAMES = ("search_trigram", "search_short", "grams", "ix_search_text_grams")
+# Built by migrations, outside this MetaData: FTS5 tables (and their shadow tables) on SQLite, the gram
+# array and its GIN index on PostgreSQL, and the expression index ix_articles_when on
+# (coalesce(published_at, first_seen_at), id) on both (search pages newest first; autogenerate skips it).
+BACKEND_ONLY_NAMES = ("search_trigram", "search_short", "grams", "ix_search_text_grams", "ix_articles_when")
 
 
 def declared_here(_object: object, name: str | None, _type: str, reflected: bool, _compare_to: object) -> bool:

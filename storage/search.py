@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -15,6 +15,7 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    column,
     func,
     literal_column,
     not_,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy import table as sql_table
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Text
@@ -38,11 +40,16 @@ if TYPE_CHECKING:
 
 FILTERS = ("site", "since", "until", "source", "author", "channel")
 SORTS = ("relevance", "date")
+RANK_LIMIT = 2000  # more matches than this: BM25 is skipped (title hits, then newest)
 TITLE_WEIGHT = 10.0  # bm25 column weight: a title hit outweighs many body hits
 SNIPPET_CHARS = 40  # context each side of the first match
 EXPORT_BATCH = 500
 _GRAMS = literal_column("search_text.grams", ARRAY(Text))
 _WHEN = func.coalesce(articles.c.published_at, articles.c.first_seen_at)
+_RESULT_COLUMNS = (articles.c.id, articles.c.site, articles.c.url, articles.c.title, articles.c.pretitle,
+                   articles.c.subtitle, articles.c.body, articles.c.published_at, articles.c.first_seen_at,
+                   articles.c.last_fetched_at, articles.c.removed_at, articles.c.source, articles.c.authors,
+                   articles.c.channel_id, articles.c.channel_name)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,9 @@ class _Plan:
 
     matches: dict[str, list[str]]  # SQLite FTS table -> MATCH expressions (AND-ed)
     verify: tuple[str, ...]  # terms the index only narrows down: checked by substring on search_text
+    excludes: dict[str, list[str]] = field(default_factory=dict)  # FTS table -> phrases none may match
+    verify_excluded: tuple[str, ...] = ()  # excluded terms no index answers: checked on search_text
+    titles: tuple[tuple[str, str] | None, ...] = ()  # per term: FTS table and phrase, None for verify terms
 
 
 def search(archive: Archive, query: str, *, limit: int = 20, offset: int = 0, sort: str = "relevance",
@@ -70,8 +80,11 @@ def search(archive: Archive, query: str, *, limit: int = 20, offset: int = 0, so
     filters = _checked_filters(filters)
 
     def read(conn: Connection) -> dict[str, Any]:
-        total = conn.scalar(_matching(conn, parsed, select(func.count()), filters))
-        rows = conn.execute(_ranked(conn, parsed, filters, sort).limit(limit).offset(offset)).all()
+        if conn.dialect.name == "sqlite":
+            total, rows = _sqlite_page(conn, parsed, filters, sort, limit, offset)
+        else:
+            total = conn.scalar(_matching(conn, parsed, select(func.count()), filters))
+            rows = conn.execute(_ranked(conn, parsed, filters, sort).limit(limit).offset(offset)).all()
         results = [_result(row, parsed.terms, highlight) for row in rows]
         return {"query": query, "total": total or 0, "limit": limit, "offset": offset, "results": results}
 
@@ -139,8 +152,10 @@ def _filter_clauses(filters: dict[str, Any], postgres: bool) -> list[ColumnEleme
 def _matching(conn: Connection, parsed: SearchQuery, stmt: Select[Any], filters: dict[str, Any], *,
               after: int | None = None, scored: bool = False) -> Select[Any]:
     """stmt restricted to articles matching the query and filters (joins the index as needed)."""
-    stmt = stmt.select_from(articles)
     postgres = conn.dialect.name == "postgresql"
+    if not postgres and not scored:
+        return _sqlite_matching(_plan(parsed, False), stmt, filters, after)
+    stmt = stmt.select_from(articles)
     where = _filter_clauses(filters, postgres)
     if after is not None:
         where.append(articles.c.id > after)
@@ -164,12 +179,8 @@ def _matching(conn: Connection, parsed: SearchQuery, stmt: Select[Any], filters:
 
 
 def _ranked(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], sort: str) -> Select[Any]:
-    columns = (articles.c.id, articles.c.site, articles.c.url, articles.c.title, articles.c.pretitle,
-               articles.c.subtitle, articles.c.body, articles.c.published_at, articles.c.first_seen_at,
-               articles.c.last_fetched_at, articles.c.removed_at, articles.c.source, articles.c.authors,
-               articles.c.channel_id, articles.c.channel_name)
     postgres = conn.dialect.name == "postgresql"
-    stmt = _matching(conn, parsed, select(*columns), filters, scored=True)
+    stmt = _matching(conn, parsed, select(*_RESULT_COLUMNS), filters, scored=True)
     title_hits = sum((case((_position(search_text.c.title, t, postgres) > 0, 1), else_=0) for t in parsed.terms),
                      start=literal_column("0"))
     recency = (_WHEN.desc(), articles.c.id.desc())
@@ -181,19 +192,171 @@ def _ranked(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], sort
 def _plan(parsed: SearchQuery, postgres: bool) -> _Plan:
     if postgres:  # the gram array narrows every term; 1- and 2-character terms are then exact
         return _Plan({}, tuple(term for term in parsed.terms if len(term) > 2))
+    short = any(len(term) < 3 for term in parsed.terms)  # then words of any length go there too: one FTS query
     matches: dict[str, list[str]] = {}
-    verify = []
+    excludes: dict[str, list[str]] = {}
+    verify, verify_excluded, titles = [], [], []
     for term in parsed.terms:
-        if len(term) >= 3:  # trigram phrase = substring, exactly
-            matches.setdefault("search_trigram", []).append(_fts_string(term))
-        elif all(is_word_char(c) for c in term):  # a pair token, or the 1-character prefix of one
-            matches.setdefault("search_short", []).append(_fts_string(term) + (" *" if len(term) == 1 else ""))
-        else:  # punctuation or symbols: narrow by a word character if there is one, then check
-            words = [c for c in term if is_word_char(c)]
-            if words:
-                matches.setdefault("search_short", []).append(_fts_string(words[0]) + " *")
-            verify.append(term)
-    return _Plan(matches, tuple(verify))
+        route = _route(term, short)
+        titles.append(route)
+        if route is not None:
+            matches.setdefault(route[0], []).append(route[1])
+            continue
+        words = [c for c in term if is_word_char(c)]  # punctuation or symbols: narrow by a letter, then check
+        if words:
+            matches.setdefault("search_short", []).append(_fts_string(words[0]) + " *")
+        verify.append(term)
+    for term in parsed.excluded:
+        route = _route(term, short or not matches)
+        if route is None:
+            verify_excluded.append(term)
+        else:
+            excludes.setdefault(route[0], []).append(route[1])
+    return _Plan(matches, tuple(verify), excludes, tuple(verify_excluded), tuple(titles))
+
+
+def _route(term: str, short: bool) -> tuple[str, str] | None:
+    """The FTS table and MATCH phrase that find exactly the texts holding `term`; None if none can."""
+    words = all(is_word_char(c) for c in term)
+    if words and (len(term) < 3 or short):  # pair tokens: a 1-character prefix, one token, or a phrase of pairs
+        if len(term) == 1:
+            return "search_short", _fts_string(term) + " *"
+        return "search_short", _fts_string(" ".join(term[i:i + 2] for i in range(len(term) - 1)))
+    if len(term) >= 3:  # trigram phrase = substring, exactly
+        return "search_trigram", _fts_string(term)
+    return None
+
+
+def _sqlite_matching(plan: _Plan, stmt: Select[Any], filters: dict[str, Any], after: int | None) -> Select[Any]:
+    """stmt over the articles matching plan and filters (SQLite): one FTS query drives, the rest narrow it."""
+    hits = _sqlite_ids(plan, after).subquery("hits")
+    if not filters and articles not in stmt.get_final_froms():  # a count: the index alone answers it
+        return stmt.select_from(hits)
+    return stmt.select_from(hits.join(articles, articles.c.id == hits.c.id)).where(*_filter_clauses(filters, False))
+
+
+def _sqlite_ids(plan: _Plan, after: int | None = None, scored: bool = False) -> Select[Any]:
+    """Ids holding every term and no excluded one: the first FTS table's query, other tables as IN lists."""
+    params = _Params("m")
+    tables = sorted(plan.matches, key=lambda t: t != "search_short")  # pairs first: 1-2-char terms are common
+    if tables:
+        drive = tables[0]
+        source: Any = sql_table(drive, column("rowid", Integer))
+        ids = source.c.rowid
+        expression = _fts_expression(plan.matches[drive], plan.excludes.get(drive, []))
+        stmt = select(ids.label("id")).where(params.match(drive, expression))
+        if scored:
+            stmt = stmt.add_columns(literal_column(f"bm25({drive}, {TITLE_WEIGHT}, 1.0)").label("score"))
+    else:  # no term an index answers: scan the normalised text
+        drive, source, ids = "", search_text, search_text.c.article_id
+        stmt = select(ids.label("id"))
+        if scored:
+            stmt = stmt.add_columns(literal_column("0.0").label("score"))
+    for table in tables[1:]:
+        stmt = stmt.where(ids.in_(_fts_select(table, _fts_expression(plan.matches[table], []), params)))
+    for table, phrases in plan.excludes.items():
+        if table != drive:
+            stmt = stmt.where(ids.not_in(_fts_select(table, " OR ".join(phrases), params)))
+    if after is not None:  # on the driving FTS table, so FTS5 seeks past `after` instead of scanning from 1
+        stmt = stmt.where(ids > after)
+    if drive and (plan.verify or plan.verify_excluded):
+        source = source.join(search_text, search_text.c.article_id == ids)
+    checks = [_contains(term, False) for term in plan.verify]
+    checks += [not_(_contains(term, False)) for term in plan.verify_excluded]
+    return stmt.select_from(source).where(*checks)
+
+
+class _Params:
+    """Unique, stable bind names for the MATCH strings of one statement."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix, self.count = prefix, 0
+
+    def match(self, table: str, expression: str) -> Any:
+        self.count += 1
+        name = f"{self.prefix}{self.count}"
+        return text(f"{table} MATCH :{name}").bindparams(**{name: expression})
+
+
+def _fts_select(table: str, expression: str, params: _Params) -> Select[Any]:
+    fts = sql_table(table, column("rowid", Integer))
+    return select(fts.c.rowid).where(params.match(table, expression))
+
+
+def _fts_expression(phrases: list[str], excluded: list[str]) -> str:
+    expression = "(" + " AND ".join(phrases) + ")"
+    return expression + (" NOT (" + " OR ".join(excluded) + ")" if excluded else "")
+
+
+def _sqlite_page(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], sort: str, limit: int,
+                 offset: int) -> tuple[int, list[Any]]:
+    """The exact total and one page of ranked rows, on SQLite."""
+    plan = _plan(parsed, False)
+    total = conn.scalar(_sqlite_matching(plan, select(func.count()), filters, None)) or 0
+    if not total or not limit:
+        return total, []
+    if sort == "relevance" and total <= RANK_LIMIT:
+        scored = _sqlite_ids(plan, scored=True).subquery("hits")
+        title_hits = sum((case((_position(search_text.c.title, t, False) > 0, 1), else_=0) for t in parsed.terms),
+                         start=literal_column("0"))
+        stmt = (select(scored.c.id, scored.c.score).select_from(scored)
+                .join(articles, articles.c.id == scored.c.id).join(search_text, search_text.c.article_id == scored.c.id)
+                .where(*_filter_clauses(filters, False))
+                .order_by(title_hits.desc(), scored.c.score, _WHEN.desc(), articles.c.id.desc())
+                .limit(limit).offset(offset))
+        ranked = [(row.id, row.score) for row in conn.execute(stmt)]
+    else:
+        groups = [None] if sort == "date" else list(range(len(parsed.terms), -1, -1))
+        ranked = [(id_, None) for id_ in _walk_groups(conn, plan, parsed.terms, filters, groups, total, limit, offset)]
+    return total, _rows_in_order(conn, ranked)
+
+
+def _rows_in_order(conn: Connection, ranked: list[tuple[int, float | None]]) -> list[Any]:
+    """The result columns of the ranked ids, in rank order, with their scores."""
+    stmt = select(*_RESULT_COLUMNS).where(articles.c.id.in_([id_ for id_, _ in ranked]))
+    rows = {row.id: row for row in conn.execute(stmt)}
+    return [_Scored({**rows[id_]._mapping, "score": score}, rows[id_].title) for id_, score in ranked]
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """A result row with its score, shaped like a SQLAlchemy Row for _result."""
+
+    _mapping: dict[str, Any]
+    title: str
+
+
+def _walk_groups(conn: Connection, plan: _Plan, terms: tuple[str, ...], filters: dict[str, Any],
+                 groups: list[int | None], total: int, limit: int, offset: int) -> list[int]:
+    """Newest first through the date index, group by group (number of terms in the title, most first)."""
+    ids: list[int] = []
+    before = 0  # matches in the groups passed so far
+    for group in groups:
+        stmt = _walk(plan, terms, filters, group)
+        got = list(conn.scalars(stmt.limit(limit - len(ids)).offset(offset)))
+        ids += got
+        if len(ids) == limit:
+            break
+        if got or not offset:
+            size = offset + len(got)
+        else:
+            size = conn.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        offset, before = max(0, offset - size), before + size
+        if before >= total:
+            break
+    return ids
+
+
+def _walk(plan: _Plan, terms: tuple[str, ...], filters: dict[str, Any], group: int | None) -> Select[Any]:
+    """Matching ids newest first, reading the date index and probing the matches ("+ 0": no lookup by id)."""
+    stmt = (select(articles.c.id).where((articles.c.id + 0).in_(_sqlite_ids(plan)), *_filter_clauses(filters, False))
+            .order_by(_WHEN.desc(), articles.c.id.desc()))
+    if group is None:
+        return stmt
+    params, title = _Params("t"), select(search_text.c.title).where(search_text.c.article_id == articles.c.id)
+    hits = [articles.c.id.in_(_fts_select(route[0], "{title} : " + route[1], params)) if route
+            else func.instr(title.scalar_subquery(), term) > 0 for route, term in zip(plan.titles, terms, strict=True)]
+    return stmt.where(sum((case((hit, 1), else_=0) for hit in hits), start=literal_column("0")) == group)
 
 
 def _fts_string(term: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ import pytest
 from storage import Archive, StorageError, export_rows, normalize, parse_query, search
 from tests.storage_killer import sample_article
 
+search_module = importlib.import_module("storage.search")  # the module: storage.search is also the function
 FETCHED_AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 PHRASES = ["黑龙江", "哈尔滨冰雪大世界", "養老服務", "养老金", "ABC公司", "ＡＢＣ", "5G网络", "G20", "中俄边境",
            "乡村振兴", "哈尔滨", "冰雪", "旅游", "“冰城”夏季", "e-mail", "C++", "100%", "（完）", "😀表情", "的",
@@ -151,3 +153,25 @@ def test_export_streams_in_batches_with_the_search_semantics(filled) -> None:
     every = list(export_rows(archive, batch_size=10, site="site2"))
     assert [r["id"] for r in every] == sorted(r["id"] for r in every)
     assert len(every) == sum(a["site"] == "site2" for a in articles)
+
+
+@pytest.fixture
+def walked(filled, monkeypatch: pytest.MonkeyPatch) -> tuple[Archive, list[dict]]:
+    """The filled archive with every match set counted as large: pages come from the date-index walk."""
+    if not filled[0].url.startswith("sqlite"):
+        pytest.skip("PostgreSQL ranks every match set by title hits, then score")
+    monkeypatch.setattr(search_module, "RANK_LIMIT", 0)
+    return filled
+
+
+def test_large_match_sets_keep_exact_results_and_page_by_title_hits_then_date(walked) -> None:
+    archive, articles = walked
+    for query in ["的", "冰", "黑龙江", "冰雪 旅游", "的 养老 g", "冰 -的 -5g", "，", "g2", '"冰雪 旅游"']:
+        parsed = parse_query(query)
+        assert found(archive, query) == scan(articles, list(parsed.terms), parsed.excluded), query
+        every = search(archive, query, limit=1000)["results"]
+        pages = [r for start in range(0, len(every) + 7, 7)
+                 for r in search(archive, query, limit=7, offset=start)["results"]]
+        assert [r["id"] for r in pages] == [r["id"] for r in every], query
+        keys = [(sum(t in normalize(r["title"]) for t in parsed.terms), r["published_at"], r["id"]) for r in every]
+        assert keys == sorted(keys, reverse=True), query
