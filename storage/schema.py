@@ -168,8 +168,9 @@ search_text = Table(
 )
 
 # Built by migrations, outside this MetaData: FTS5 tables (and their shadow tables) on SQLite, the gram
-# array and its GIN index on PostgreSQL, and the expression index ix_articles_when on
-# (coalesce(published_at, first_seen_at), id) on both (search pages newest first; autogenerate skips it).
+# array and its GIN index on PostgreSQL, and on both the expression indexes ix_articles_when and
+# ix_articles_when_by_id over (coalesce(published_at, first_seen_at), id) for newest-first search pages
+# (autogenerate cannot compare expression indexes).
 BACKEND_ONLY_NAMES = ("search_trigram", "search_short", "grams", "ix_search_text_grams", "ix_articles_when")
 
 

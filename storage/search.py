@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 FILTERS = ("site", "since", "until", "source", "author", "channel")
 SORTS = ("relevance", "date")
 RANK_LIMIT = 2000  # more matches than this: BM25 is skipped (title hits, then newest)
+WALK_FROM = 2000  # more matches than this: read them off the date index rather than sort them
 TITLE_WEIGHT = 10.0  # bm25 column weight: a title hit outweighs many body hits
 SNIPPET_CHARS = 40  # context each side of the first match
 EXPORT_BATCH = 500
@@ -328,18 +330,22 @@ class _Scored:
 
 def _walk_groups(conn: Connection, plan: _Plan, terms: tuple[str, ...], filters: dict[str, Any],
                  groups: list[int | None], total: int, limit: int, offset: int) -> list[int]:
-    """Newest first through the date index, group by group (number of terms in the title, most first)."""
+    """Newest first, group by group (number of terms in the title, most first); each group either read off
+    the date index (many matches) or sorted by date from the matches (few)."""
     ids: list[int] = []
     before = 0  # matches in the groups passed so far
     for group in groups:
-        stmt = _walk(plan, terms, filters, group)
-        got = list(conn.scalars(stmt.limit(limit - len(ids)).offset(offset)))
+        matches, condition = _group(plan, terms, group)
+        size = total if condition is not None or group is None else conn.scalar(
+            select(func.count()).select_from(matches.subquery())) or 0
+        stmt = _by_date(matches, condition, filters, walk=size > WALK_FROM)
+        got = list(conn.scalars(stmt.limit(limit - len(ids)).offset(offset))) if size else []
         ids += got
         if len(ids) == limit:
             break
         if got or not offset:
             size = offset + len(got)
-        else:
+        elif condition is not None or filters:
             size = conn.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         offset, before = max(0, offset - size), before + size
         if before >= total:
@@ -347,16 +353,27 @@ def _walk_groups(conn: Connection, plan: _Plan, terms: tuple[str, ...], filters:
     return ids
 
 
-def _walk(plan: _Plan, terms: tuple[str, ...], filters: dict[str, Any], group: int | None) -> Select[Any]:
-    """Matching ids newest first, reading the date index and probing the matches ("+ 0": no lookup by id)."""
-    stmt = (select(articles.c.id).where((articles.c.id + 0).in_(_sqlite_ids(plan)), *_filter_clauses(filters, False))
-            .order_by(_WHEN.desc(), articles.c.id.desc()))
+def _group(plan: _Plan, terms: tuple[str, ...], group: int | None) -> tuple[Select[Any], Any]:
+    """The matches to read for a group, and the condition (title hits == group) still to check on them."""
     if group is None:
-        return stmt
+        return _sqlite_ids(plan), None
+    if group == len(terms) and all(plan.titles):  # every term in the title: the title column answers it
+        in_title = {table: ["{title} : " + phrase for phrase in phrases] for table, phrases in plan.matches.items()}
+        return _sqlite_ids(replace(plan, matches=in_title)), None
     params, title = _Params("t"), select(search_text.c.title).where(search_text.c.article_id == articles.c.id)
     hits = [articles.c.id.in_(_fts_select(route[0], "{title} : " + route[1], params)) if route
             else func.instr(title.scalar_subquery(), term) > 0 for route, term in zip(plan.titles, terms, strict=True)]
-    return stmt.where(sum((case((hit, 1), else_=0) for hit in hits), start=literal_column("0")) == group)
+    return _sqlite_ids(plan), sum((case((hit, 1), else_=0) for hit in hits), start=literal_column("0")) == group
+
+
+def _by_date(matches: Select[Any], condition: Any, filters: dict[str, Any], walk: bool) -> Select[Any]:
+    """Matching ids newest first. walk: read the date index, probing the matches ("+ 0" keeps SQLite from
+    looking them up by id); else look each match's date up by id and sort."""
+    member = (articles.c.id + 0).in_(matches) if walk else articles.c.id.in_(matches)
+    stmt = select(articles.c.id).where(member, *_filter_clauses(filters, False))
+    if condition is not None:
+        stmt = stmt.where(condition)
+    return stmt.order_by(_WHEN.desc(), articles.c.id.desc())
 
 
 def _fts_string(term: str) -> str:
@@ -412,13 +429,16 @@ def snippet(text_: str, terms: tuple[str, ...], marks: tuple[str, str] = ("[", "
     hits = sorted((i, i + len(t)) for t in terms for i in _all_positions(folded, t))
     if not hits:
         return ""
-    offsets = normalized_offsets(text_)
-    first = offsets[hits[0][0]]
+    # Map back to text_ only around the first match: normalize works per character, so prefixes line up.
+    first = bisect_right(range(len(text_) + 1), hits[0][0], key=lambda k: len(normalize(text_[:k]))) - 1
     start, end = max(0, first - SNIPPET_CHARS), min(len(text_), first + SNIPPET_CHARS * 2)
+    base, offsets = len(normalize(text_[:start])), [start + i for i in normalized_offsets(text_[start:end])]
     out, cursor = [], start
     for a, b in hits:
-        a, b = offsets[a], offsets[b]
-        if a < cursor or b > end:
+        if a < base or b - base >= len(offsets):
+            continue
+        a, b = offsets[a - base], offsets[b - base]
+        if a < cursor:
             continue
         out += [text_[cursor:a], marks[0], text_[a:b], marks[1]]
         cursor = b
