@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Connection,
-    Float,
     Integer,
     Select,
     and_,
@@ -85,8 +84,9 @@ def search(archive: Archive, query: str, *, limit: int = 20, offset: int = 0, so
         if conn.dialect.name == "sqlite":
             total, rows = _sqlite_page(conn, parsed, filters, sort, limit, offset)
         else:
-            total = conn.scalar(_matching(conn, parsed, select(func.count()), filters))
-            rows = conn.execute(_ranked(conn, parsed, filters, sort).limit(limit).offset(offset)).all()
+            total = conn.scalar(_matching(conn, parsed, select(func.count()), filters)) or 0
+            scored = total <= RANK_LIMIT
+            rows = conn.execute(_ranked(conn, parsed, filters, sort, scored).limit(limit).offset(offset)).all()
         results = [_result(row, parsed.terms, highlight) for row in rows]
         return {"query": query, "total": total or 0, "limit": limit, "offset": offset, "results": results}
 
@@ -154,41 +154,35 @@ def _filter_clauses(filters: dict[str, Any], postgres: bool) -> list[ColumnEleme
 def _matching(conn: Connection, parsed: SearchQuery, stmt: Select[Any], filters: dict[str, Any], *,
               after: int | None = None, scored: bool = False) -> Select[Any]:
     """stmt restricted to articles matching the query and filters (joins the index as needed)."""
-    postgres = conn.dialect.name == "postgresql"
-    if not postgres and not scored:
+    if conn.dialect.name != "postgresql":
         return _sqlite_matching(_plan(parsed, False), stmt, filters, after)
     stmt = stmt.select_from(articles)
-    where = _filter_clauses(filters, postgres)
+    where = _filter_clauses(filters, True)
     if after is not None:
         where.append(articles.c.id > after)
-    plan = _plan(parsed, postgres)
-    scores = []
-    for table, expressions in plan.matches.items():
-        cte = _fts_matches(table, " AND ".join(expressions), after, scored)
-        stmt = stmt.join(cte, cte.c.id == articles.c.id)
-        if scored:
-            scores.append(cte.c.score)
-    if plan.verify or parsed.excluded or scored or (postgres and parsed.terms):
+    if parsed.terms or parsed.excluded:
         stmt = stmt.join(search_text, search_text.c.article_id == articles.c.id)
-    if postgres:
-        where.extend(_GRAMS.contains(sorted(term_grams(term))) for term in parsed.terms)
-    where.extend(_contains(term, postgres) for term in plan.verify)
-    where.extend(not_(_contains(term, postgres)) for term in parsed.excluded)
+    where.extend(_GRAMS.contains(sorted(term_grams(term))) for term in parsed.terms)
+    where.extend(_contains(term, True) for term in _plan(parsed, True).verify)
+    where.extend(not_(_contains(term, True)) for term in parsed.excluded)
     stmt = stmt.where(and_(True, *where))
     if scored:
-        stmt = stmt.add_columns(_score(scores, parsed.terms, postgres).label("score"))
+        stmt = stmt.add_columns(_score(parsed.terms).label("score"))
     return stmt
 
 
-def _ranked(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], sort: str) -> Select[Any]:
+def _ranked(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], sort: str, scored: bool) -> Select[Any]:
+    """PostgreSQL's page query: title hits, score (only when `scored`), newest first."""
     postgres = conn.dialect.name == "postgresql"
-    stmt = _matching(conn, parsed, select(*_RESULT_COLUMNS), filters, scored=True)
+    stmt = _matching(conn, parsed, select(*_RESULT_COLUMNS), filters, scored=scored)
+    if not scored:
+        stmt = stmt.add_columns(literal_column("NULL").label("score"))
     title_hits = sum((case((_position(search_text.c.title, t, postgres) > 0, 1), else_=0) for t in parsed.terms),
                      start=literal_column("0"))
     recency = (_WHEN.desc(), articles.c.id.desc())
     if sort == "date":
         return stmt.order_by(*recency)
-    return stmt.order_by(title_hits.desc(), literal_column("score"), *recency)
+    return stmt.order_by(title_hits.desc(), *([literal_column("score")] if scored else []), *recency)
 
 
 def _plan(parsed: SearchQuery, postgres: bool) -> _Plan:
@@ -381,16 +375,6 @@ def _fts_string(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _fts_matches(table: str, expression: str, after: int | None, scored: bool) -> Any:
-    score = f"bm25({table}, {TITLE_WEIGHT}, 1.0)" if scored else "0.0"
-    sql = f"SELECT rowid AS id, {score} AS score FROM {table} WHERE {table} MATCH :{table}_match"
-    params: dict[str, Any] = {f"{table}_match": expression}
-    if after is not None:  # inside the FTS query so FTS5 seeks past `after` instead of scanning from 1
-        sql += f" AND rowid > :{table}_after"
-        params[f"{table}_after"] = after
-    return text(sql).bindparams(**params).columns(id=Integer, score=Float).cte(f"{table}_hits")
-
-
 def _position(column: Any, term: str, postgres: bool) -> ColumnElement[int]:
     return func.strpos(column, term) if postgres else func.instr(column, term)
 
@@ -399,10 +383,8 @@ def _contains(term: str, postgres: bool) -> ColumnElement[bool]:
     return or_(_position(search_text.c.title, term, postgres) > 0, _position(search_text.c.body, term, postgres) > 0)
 
 
-def _score(fts_scores: list[Any], terms: tuple[str, ...], postgres: bool) -> ColumnElement[float]:
-    """Lower is better, like bm25(): FTS5's bm25 on SQLite; weighted term frequency on PostgreSQL."""
-    if not postgres:
-        return sum(fts_scores, start=literal_column("0.0")) if fts_scores else literal_column("0.0")
+def _score(terms: tuple[str, ...]) -> ColumnElement[float]:
+    """PostgreSQL's score, lower is better like bm25(): weighted term frequency over the body's log length."""
     frequency = sum((_occurrences(search_text.c.title, t) * TITLE_WEIGHT + _occurrences(search_text.c.body, t)
                      for t in terms), start=literal_column("0.0"))
     return -frequency / func.ln(func.length(search_text.c.body) + 2)

@@ -158,8 +158,6 @@ def test_export_streams_in_batches_with_the_search_semantics(filled) -> None:
 @pytest.fixture(params=["date index", "sorted by id lookups"])
 def walked(filled, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> tuple[Archive, list[dict]]:
     """The filled archive with every match set counted as large: no BM25, pages newest first per group."""
-    if not filled[0].url.startswith("sqlite"):
-        pytest.skip("PostgreSQL ranks every match set by title hits, then score")
     monkeypatch.setattr(search_module, "RANK_LIMIT", 0)
     monkeypatch.setattr(search_module, "WALK_FROM", 0 if request.param == "date index" else 10**9)
     return filled
