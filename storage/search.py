@@ -412,7 +412,7 @@ def snippet(text_: str, terms: tuple[str, ...], marks: tuple[str, str] = ("[", "
     if not hits:
         return ""
     # Map back to text_ only around the first match: normalize works per character, so prefixes line up.
-    first = bisect_right(range(len(text_) + 1), hits[0][0], key=lambda k: len(normalize(text_[:k]))) - 1
+    first = _source_index(text_, hits[0][0])
     start, end = max(0, first - SNIPPET_CHARS), min(len(text_), first + SNIPPET_CHARS * 2)
     base, offsets = len(normalize(text_[:start])), [start + i for i in normalized_offsets(text_[start:end])]
     out, cursor = [], start
@@ -427,6 +427,13 @@ def snippet(text_: str, terms: tuple[str, ...], marks: tuple[str, str] = ("[", "
     out.append(text_[cursor:end])
     body = "".join(out).replace("\n", " ")
     return ("…" if start else "") + body + ("…" if end < len(text_) else "")
+
+
+def _source_index(text_: str, index: int) -> int:
+    """The index in text_ of the character that produced normalize(text_)[index]."""
+    if len(normalize(text_[:index])) == index < len(normalize(text_[:index + 1])):
+        return index  # everything before it normalised one to one: the usual case
+    return bisect_right(range(len(text_) + 1), index, key=lambda k: len(normalize(text_[:k]))) - 1
 
 
 def _all_positions(haystack: str, needle: str) -> Iterator[int]:

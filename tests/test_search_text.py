@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from storage.search import snippet
 from storage.textnorm import is_word_char, short_grams
 
 
@@ -22,3 +23,9 @@ def test_short_grams_follow_the_definition() -> None:
 def test_word_characters_are_the_letter_and_number_categories_everywhere() -> None:
     every = "".join(chr(c) for c in range(0, sys.maxunicode + 1, 7) if not 0xD800 <= c < 0xE000)
     assert short_grams(every) == reference_short_grams(every)
+
+
+def test_snippet_marks_the_original_characters_when_normalisation_changes_lengths() -> None:
+    assert snippet("ﬁ\u200bx 黑龍江", ("黑龙江",)) == "ﬁ\u200bx [黑龍江]"
+    assert snippet("\u200b" * 50 + "ＡＢＣ" + "x" * 100, ("abc",)) == "…" + "\u200b" * 40 + "[ＡＢＣ]" + "x" * 77 + "…"
+    assert snippet("ﬁﬁ abc", ("fi", "abc")) == "[ﬁ][ﬁ] [abc]"
