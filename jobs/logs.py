@@ -7,11 +7,12 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 FORMAT = "%(asctime)s %(process)d [%(name)s] %(levelname)s: %(message)s"
+DEFAULT_LOG_FILE = Path("data/logs/hljnews.log")
 
 
-def setup_file_logging(path: Path | str, *, level: int = logging.INFO) -> RotatingFileHandler:
-    """Add a 5 MB x 5 rotating file handler to the root logger (idempotent per path)."""
-    path = Path(path)
+def setup_file_logging(path: Path | str | None = None, *, level: int = logging.INFO) -> RotatingFileHandler:
+    """Add a 5 MB x 5 rotating file handler (default data/logs/hljnews.log) to the root logger, once per path."""
+    path = Path(path) if path else DEFAULT_LOG_FILE
     root = logging.getLogger()
     for handler in root.handlers:
         if isinstance(handler, RotatingFileHandler) and Path(handler.baseFilename) == path.resolve():
