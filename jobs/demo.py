@@ -1,4 +1,4 @@
-"""`hljnews demo`: crawl the bundled mirror of hlj.people.com.cn with the real spider, then summarise."""
+"""`hljnews demo`: crawl the bundled mirror of the built-in outlets with the real spiders, then summarise."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from jobs.crawl import CrawlResult, run_crawls
 from jobs.mirror import Mirror, MirrorServer
 
-DEMO_SITES = ["hlj_people"]
+DEMO_SITES = ["hlj_people", "hlj_xinhua", "dbw"]
 # The mirror answers instantly; politeness delays would only make the demo slow.
 DEMO_OVERRIDES: dict[str, Any] = {
     "DOWNLOAD_DELAY": 0,

@@ -43,7 +43,10 @@ def _print_next_steps(db: str | None, articles: list[dict[str, Any]]) -> None:
     db_flag = f" --db {db}" if db else ""
     example = articles[0]["canonical_url"] if articles else "URL"
     console.print("\nQuery what was stored:")
-    for command in (f"hljnews runs{db_flag}", f"hljnews hot hlj_people{db_flag}", f"hljnews show {example}{db_flag}"):
+    commands = (f"hljnews runs{db_flag}", f"hljnews hot hlj_people{db_flag}", f"hljnews show {example}{db_flag}",
+                f"hljnews search 养老{db_flag}", f"hljnews search 黑龙江 --site dbw{db_flag}",
+                f"hljnews sites{db_flag}")
+    for command in commands:
         console.print(f"  {command}")
 
 
