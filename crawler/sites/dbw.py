@@ -9,18 +9,16 @@ The saved pages show no hot list, so ``hot_list`` stays empty.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import replace
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree, html
 
 from crawler.errors import ParseError
 from crawler.models import Article, Channel, Image, ListPage, Page, ParsedPage
+from crawler.sites.common import first_text, join_pages, page_document, unique
 from crawler.text.bylines import parse_editors, parse_reporters
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
-from crawler.text.decoding import decode_html
 
 __all__ = [
     "ALLOWED_DOMAINS", "SITE", "START_URLS",
@@ -66,8 +64,7 @@ def is_list_url(url: str) -> bool:
 
 def parse_page(page: Page) -> ParsedPage:
     """Article and list links of one page; ParseError for non-HTML or an article without title/body."""
-    _refuse_non_html(page)
-    root = _document(decode_html(page.body, page.headers), page.url)
+    root = page_document(page)
     if root is None:
         return ParsedPage(page.url, SITE)
     listing = _listing(root, page.url) if is_list_url(page.url) else None
@@ -76,64 +73,31 @@ def parse_page(page: Page) -> ParsedPage:
     return ParsedPage(page.url, SITE, article=article, listing=listing)
 
 
-def merge_pages(first: Article, rest: list[Article]) -> Article:
-    """One article from its pages in order: bodies and images joined, page 1's metadata, bylines of all pages."""
-    pages = [first, *rest]
-    return replace(first, body="\n".join(p.body for p in pages if p.body),
-                   images=list(dict.fromkeys(image for p in pages for image in p.images)),
-                   authors=_unique(name for p in pages for name in p.authors),
-                   editors=_unique(name for p in pages for name in p.editors))
-
-
-# -- documents -------------------------------------------------------------------------------------------
-
-
-def _refuse_non_html(page: Page) -> None:
-    content_type = page.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type and not ("html" in content_type or content_type.startswith("text/")):
-        raise ParseError(page.url, f"not an HTML page (Content-Type: {content_type})")
-    head = page.body[:1024].lstrip()
-    if b"\x00" in head or head.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8", b"PK\x03\x04", b"\x1f\x8b")):
-        raise ParseError(page.url, "not an HTML page (binary content)")
-
-
-def _document(text: str, url: str) -> html.HtmlElement | None:
-    if not text.strip():
-        return None
-    if "<" not in text:
-        raise ParseError(url, "not an HTML page (no markup)")
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str input with an encoding declaration
-    try:
-        return html.document_fromstring(text)
-    except (etree.ParserError, ValueError):
-        return None
-
-
-def _first_text(nodes: list[html.HtmlElement]) -> str:
-    return next((text for text in (normalize_space(n.text_content()) for n in nodes) if text), "")
+# Multi-page articles join the same way on every site.
+merge_pages = join_pages
 
 
 # -- articles --------------------------------------------------------------------------------------------
 
 
 def _article(root: html.HtmlElement, page: Page) -> Article:
-    title = _first_text(_TITLE(root))
+    title = first_text(_TITLE(root))
     if not title:
         raise ParseError(page.url, "article page without a title")
     url = _normalize_url(page.url)
     page_urls = _page_urls(root, url)
-    editors = parse_editors(re.sub(r"(?<!责任)编辑\s*[：:]", "责任编辑：", _first_text(_EDITOR(root))))
+    editors = parse_editors(re.sub(r"(?<!责任)编辑\s*[：:]", "责任编辑：", first_text(_EDITOR(root))))
     containers = _BODY(root)
     paragraphs, images = _body(containers[0], page.url) if containers else ([], [])
     if not paragraphs:
         raise ParseError(page.url, "article page without body text")
-    dateline = _first_text(_DATELINE(root))
+    dateline = first_text(_DATELINE(root))
     fields = _dateline_fields(dateline)
     bylines = [_writer_byline(fields.get("作者", "")), *paragraphs[:2], *paragraphs[-2:]]
     return Article(
         url=page.url, canonical_url=re.sub(r"_\d+\.shtml$", ".shtml", url), site=SITE, title=title,
         body="\n".join(paragraphs), published_at=parse_datetime(fields.get("时间", dateline)),
-        source=fields.get("来源", ""), authors=_unique(n for text in bylines for n in parse_reporters(text)),
+        source=fields.get("来源", ""), authors=unique(n for text in bylines for n in parse_reporters(text)),
         editors=editors, channel=_channel(root), content_id=_content_id(url), images=images, page_urls=page_urls,
     )
 
@@ -218,7 +182,7 @@ def _listing(root: html.HtmlElement, url: str) -> ListPage:
         elif (is_list_url(link) and urlsplit(link).path.rsplit("/", 1)[0] == directory
               and urlsplit(link).hostname == urlsplit(url).hostname and _list_page_number(link) > current):
             pages[_list_page_number(link)] = link
-    return ListPage(url, _unique(articles), [pages[number] for number in sorted(pages)])
+    return ListPage(url, unique(articles), [pages[number] for number in sorted(pages)])
 
 
 def _list_page_number(url: str) -> int:
@@ -246,6 +210,3 @@ def _normalize_url(url: str) -> str:
     query = "" if _ARTICLE_PATH.match(parts.path) else parts.query
     return urlunsplit(("http", (parts.hostname or "").lower(), parts.path or "/", query, ""))
 
-
-def _unique(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(values))

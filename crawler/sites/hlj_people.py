@@ -12,20 +12,17 @@ without query or fragment, and page N of an article is canonicalised to page 1.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime, timedelta
-from functools import cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from lxml import etree, html
+from lxml import html
 
 from crawler.errors import ParseError
 from crawler.models import Article, Channel, HotEntry, Image, ListPage, Page, ParsedPage
+from crawler.sites.common import join_pages, meta_content, page_document, unique, xpath
 from crawler.text.bylines import parse_editors, parse_reporters
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
-from crawler.text.decoding import decode_html
 
 __all__ = [
     "ALLOWED_DOMAINS", "CHANNELS", "SITE", "START_URLS",
@@ -79,53 +76,13 @@ def is_list_url(url: str) -> bool:
 
 def parse_page(page: Page) -> ParsedPage:
     """Article, hot list and list links of one page; ParseError for non-HTML or an article without title/body."""
-    _refuse_non_html(page)
-    root = _document(decode_html(page.body, page.headers), page.url)
+    root = page_document(page)
     if root is None:
         return ParsedPage(page.url, SITE)
     listing = _listing(root, page.url) if is_list_url(page.url) else None
     marks = _landmarks(root)
     article = _article(root, marks, page) if marks.keys() & {key for key, _ in (*_BODY, *_TITLE)} else None
     return ParsedPage(page.url, SITE, article=article, hot_list=_hot_list(root, page.url), listing=listing)
-
-
-def merge_pages(first: Article, rest: list[Article]) -> Article:
-    """One article from its pages in order: bodies and images joined, page 1's metadata, bylines of all pages."""
-    pages = [first, *rest]
-    images = list(dict.fromkeys(image for page in pages for image in page.images))
-    return replace(first, body="\n".join(p.body for p in pages if p.body), images=images,
-                   authors=_unique(name for p in pages for name in p.authors),
-                   editors=_unique(name for p in pages for name in p.editors))
-
-
-# -- documents -------------------------------------------------------------------------------------------
-
-
-def _refuse_non_html(page: Page) -> None:
-    content_type = page.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type and not ("html" in content_type or content_type.startswith("text/")):
-        raise ParseError(page.url, f"not an HTML page (Content-Type: {content_type})")
-    head = page.body[:1024].lstrip()
-    if b"\x00" in head or head.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8", b"PK\x03\x04", b"\x1f\x8b")):
-        raise ParseError(page.url, "not an HTML page (binary content)")
-
-
-def _document(text: str, url: str) -> html.HtmlElement | None:
-    if not text.strip():
-        return None
-    if "<" not in text:
-        raise ParseError(url, "not an HTML page (no markup)")
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str input with an encoding declaration
-    try:
-        return html.document_fromstring(text)
-    except (etree.ParserError, ValueError):
-        return None
-
-
-@cache
-def _xpath(expression: str) -> etree.XPath:
-    """Compiled once: compiling dominates the cost of short XPath queries on small pages."""
-    return etree.XPath(expression)
 
 
 def _landmarks(root: html.HtmlElement) -> dict[str, html.HtmlElement]:
@@ -140,9 +97,9 @@ def _landmarks(root: html.HtmlElement) -> dict[str, html.HtmlElement]:
 
 def _all(marks: dict[str, html.HtmlElement], selectors: Selectors) -> list[html.HtmlElement]:
     found: list[html.HtmlElement] = []
-    for key, xpath in selectors:
+    for key, expression in selectors:
         if key in marks:
-            found.extend([marks[key]] if xpath == "." else _xpath(xpath)(marks[key]))
+            found.extend([marks[key]] if expression == "." else xpath(expression)(marks[key]))
     return found
 
 
@@ -156,11 +113,8 @@ def _text(marks: dict[str, html.HtmlElement], selectors: Selectors) -> str:
     return normalize_space(element.text_content()) if element is not None else ""
 
 
-def _meta(root: html.HtmlElement, name: str) -> str:
-    for meta in root.iter("meta"):
-        if (meta.get("name") or "").lower() == name:
-            return normalize_space(meta.get("content"))
-    return ""
+# Multi-page articles join the same way on every site.
+merge_pages = join_pages
 
 
 # -- articles --------------------------------------------------------------------------------------------
@@ -174,7 +128,7 @@ def _article(root: html.HtmlElement, marks: dict[str, html.HtmlElement], page: P
     page_urls = _page_urls(root, url)  # before _body drops the pager from the tree
     container = _first(marks, _BODY)
     if container is not None:
-        editor_lines = [*_xpath(_EDITOR)(container), *([marks["editor"]] if "editor" in marks else [])]
+        editor_lines = [*xpath(_EDITOR)(container), *([marks["editor"]] if "editor" in marks else [])]
         editors = parse_editors(" ".join(normalize_space(e.text_content()) for e in editor_lines))
         paragraphs, images = _body(container, page.url, title)
     else:
@@ -194,11 +148,11 @@ def _article(root: html.HtmlElement, marks: dict[str, html.HtmlElement], page: P
 
 
 def _body(container: html.HtmlElement, url: str, title: str) -> tuple[list[str], list[Image]]:
-    for junk in _xpath(" | ".join(f".//{xpath}" for xpath in _NOT_BODY))(container):
+    for junk in xpath(" | ".join(f".//{expression}" for expression in _NOT_BODY))(container):
         junk.drop_tree()
     paragraphs: list[str] = []
     images: list[Image] = []
-    blocks = _xpath(".//p")(container) or [container]
+    blocks = xpath(".//p")(container) or [container]
     for block in blocks:
         images.extend(_images(block, url, title))
         if _is_link_only(block):  # "点击进入…>>", related-story links
@@ -208,14 +162,14 @@ def _body(container: html.HtmlElement, url: str, title: str) -> tuple[list[str],
 
 
 def _is_link_only(block: html.HtmlElement) -> bool:
-    links = _xpath(".//a")(block)
+    links = xpath(".//a")(block)
     text = normalize_space(block.text_content())
     return bool(links) and bool(text) and normalize_space("".join(a.text_content() for a in links)) == text
 
 
 def _images(block: html.HtmlElement, url: str, title: str) -> list[Image]:
     found = []
-    for img in _xpath(".//img[@src]")(block):
+    for img in xpath(".//img[@src]")(block):
         src = urljoin(url, img.get("src").strip())
         if not src.startswith("http") or urlsplit(src).path.startswith("/img/"):  # template icons and logos
             continue
@@ -231,7 +185,7 @@ def _caption(img: html.HtmlElement, block: html.HtmlElement, title: str) -> str:
     if own_text and _CAPTION.search(own_text):
         return own_text
     following = block.getnext()
-    if following is not None and following.tag == "p" and not _xpath(".//img")(following):
+    if following is not None and following.tag == "p" and not xpath(".//img")(following):
         text = normalize_space(following.text_content())
         if text and len(text) <= 120 and _CAPTION.search(text):
             return text
@@ -240,7 +194,7 @@ def _caption(img: html.HtmlElement, block: html.HtmlElement, title: str) -> str:
 
 def _published_at(root: html.HtmlElement, dateline: str, fetched_at: datetime | None) -> datetime | None:
     """The visible dateline has the minute; meta publishdate has the date and anchors a year-less dateline."""
-    meta = parse_datetime(_meta(root, "publishdate"))
+    meta = parse_datetime(meta_content(root, "publishdate"))
     reference = meta + timedelta(days=1) if meta else fetched_at
     visible = parse_datetime(dateline, reference=reference) if dateline else None
     return visible or meta
@@ -254,7 +208,7 @@ def _source(root: html.HtmlElement, element: html.HtmlElement | None, dateline: 
         shown = _clean_source(links[0].text_content() if links else after.split(" ")[0] if after else "")
         if shown:
             return shown
-    return _clean_source(_meta(root, "source"))
+    return _clean_source(meta_content(root, "source"))
 
 
 def _clean_source(text: str) -> str:
@@ -263,11 +217,11 @@ def _clean_source(text: str) -> str:
 
 def _authors(marks: dict[str, html.HtmlElement], paragraphs: list[str]) -> list[str]:
     bylines = [normalize_space(e.text_content()) for e in _all(marks, _AUTHOR)]
-    return _unique(name for text in [*bylines, *paragraphs[:2], *paragraphs[-2:]] for name in parse_reporters(text))
+    return unique(name for text in [*bylines, *paragraphs[:2], *paragraphs[-2:]] for name in parse_reporters(text))
 
 
 def _channel(root: html.HtmlElement, url: str) -> Channel | None:
-    match = re.search(r"\d+", _meta(root, "catalogs"))
+    match = re.search(r"\d+", meta_content(root, "catalogs"))
     url_match = _article_match(url)
     channel_id = match.group(0) if match else (url_match["channel"] if url_match else "")
     if not channel_id:
@@ -277,7 +231,7 @@ def _channel(root: html.HtmlElement, url: str) -> Channel | None:
 
 def _channel_name(root: html.HtmlElement) -> str:
     """The breadcrumb's last link, else the middle of "<title>标题--频道--人民网"."""
-    crumbs = [normalize_space(a.text_content()) for a in _xpath("//span[@id='rwb_navpath']//a | "
+    crumbs = [normalize_space(a.text_content()) for a in xpath("//span[@id='rwb_navpath']//a | "
                                                                 "//div[@id='rwb_navpath' or @class='subNav']//a")(root)]
     crumbs = [c for c in crumbs if c and c not in {"人民网", "首页"}]
     title_parts = [normalize_space(p) for p in (root.findtext(".//title") or "").split("--")]
@@ -286,11 +240,11 @@ def _channel_name(root: html.HtmlElement) -> str:
 
 def _content_id(root: html.HtmlElement, url: str) -> str:
     match = _article_match(url)
-    return _meta(root, "contentid") or (match["content"] if match else "")
+    return meta_content(root, "contentid") or (match["content"] if match else "")
 
 
 def _canonical_url(root: html.HtmlElement, url: str) -> str:
-    links = _xpath("//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href")(root)
+    links = xpath("//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href")(root)
     canonical = _normalize_url(urljoin(url, links[0].strip())) if links and links[0].strip() else url
     return re.sub(r"(c\d+-\d+)-\d+\.html$", r"\1.html", canonical)  # page N -> page 1
 
@@ -299,7 +253,7 @@ def _page_urls(root: html.HtmlElement, url: str) -> list[str]:
     """Pages 2..N of a multi-page article, from the ``div.zdfy`` pager, in page order."""
     own = _article_match(url)
     pages: dict[int, str] = {}
-    for href in _xpath("//div[contains(@class,'zdfy')]//a/@href")(root):
+    for href in xpath("//div[contains(@class,'zdfy')]//a/@href")(root):
         link = _normalize_url(urljoin(url, href.strip()))
         match = _article_match(link)
         if match and own and match["content"] == own["content"] and match["page"] and int(match["page"]) > 1:
@@ -314,7 +268,7 @@ def _hot_list(root: html.HtmlElement, url: str) -> list[HotEntry]:
     for heading in root.iter("h2", "h3", "h4", "h5"):
         if normalize_space(heading.text_content()) not in _HOT_HEADINGS:
             continue
-        lists = _xpath("following-sibling::*[self::ul or self::ol][1] | ../following-sibling::*"
+        lists = xpath("following-sibling::*[self::ul or self::ol][1] | ../following-sibling::*"
                               "[self::ul or self::ol][1]")(heading)
         if lists:
             return _hot_entries(lists[0], url)
@@ -323,9 +277,9 @@ def _hot_list(root: html.HtmlElement, url: str) -> list[HotEntry]:
 
 def _hot_entries(items: html.HtmlElement, url: str) -> list[HotEntry]:
     entries: list[HotEntry] = []
-    for position, li in enumerate(_xpath("./li[.//a[@href]]")(items), start=1):
-        link = _xpath(".//a[@href]")(li)[0]
-        rank_text = normalize_space(" ".join(_xpath("./span/text() | ./em/text()")(li)))
+    for position, li in enumerate(xpath("./li[.//a[@href]]")(items), start=1):
+        link = xpath(".//a[@href]")(li)[0]
+        rank_text = normalize_space(" ".join(xpath("./span/text() | ./em/text()")(li)))
         rank = int(rank_text) if rank_text.isdigit() else position
         visible, full = normalize_space(link.text_content()), normalize_space(link.get("title"))
         shown = visible.rstrip("…. ").strip()
@@ -339,7 +293,7 @@ def _listing(root: html.HtmlElement, url: str) -> ListPage:
     pages: dict[int, str] = {}
     directory = urlsplit(url).path.rsplit("/", 1)[0]
     current = _list_page_number(url)
-    for href in _xpath("//a/@href")(root):
+    for href in xpath("//a/@href")(root):
         link = _normalize_url(urljoin(url, href.strip()))
         if is_article_url(link):
             articles.append(link)
@@ -347,7 +301,7 @@ def _listing(root: html.HtmlElement, url: str) -> ListPage:
             number = _list_page_number(link)
             if number > current and urlsplit(link).hostname == urlsplit(url).hostname:
                 pages[number] = link
-    return ListPage(url, _unique(articles), [pages[number] for number in sorted(pages)])
+    return ListPage(url, unique(articles), [pages[number] for number in sorted(pages)])
 
 
 def _list_page_number(url: str) -> int:
@@ -375,6 +329,3 @@ def _normalize_url(url: str) -> str:
     query = "" if _ARTICLE_PATH.match(parts.path) else parts.query
     return urlunsplit(("http", (parts.hostname or "").lower(), parts.path or "/", query, ""))
 
-
-def _unique(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(values))

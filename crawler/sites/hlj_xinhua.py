@@ -11,20 +11,17 @@ pages show no hot list, so ``hot_list`` stays empty.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime
-from functools import cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree, html
 
 from crawler.errors import ParseError
 from crawler.models import Article, Channel, Image, ListPage, Page, ParsedPage
+from crawler.sites.common import first_text, join_pages, meta_content, page_document, unique, xpath
 from crawler.text.bylines import parse_editors, parse_reporters
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
-from crawler.text.decoding import decode_html
 
 __all__ = [
     "ALLOWED_DOMAINS", "SITE", "START_URLS",
@@ -74,8 +71,7 @@ def is_list_url(url: str) -> bool:
 
 def parse_page(page: Page) -> ParsedPage:
     """Article and list links of one page; ParseError for non-HTML or an article without title/body."""
-    _refuse_non_html(page)
-    root = _document(decode_html(page.body, page.headers), page.url)
+    root = page_document(page)
     if root is None:
         return ParsedPage(page.url, SITE)
     listing = _listing(root, page.url) if is_list_url(page.url) else None
@@ -84,69 +80,20 @@ def parse_page(page: Page) -> ParsedPage:
     return ParsedPage(page.url, SITE, article=article, listing=listing)
 
 
-def merge_pages(first: Article, rest: list[Article]) -> Article:
-    """One article from its pages in order: bodies and images joined, page 1's metadata, bylines of all pages."""
-    pages = [first, *rest]
-    return replace(first, body="\n".join(p.body for p in pages if p.body),
-                   images=list(dict.fromkeys(image for p in pages for image in p.images)),
-                   authors=_unique(name for p in pages for name in p.authors),
-                   editors=_unique(name for p in pages for name in p.editors))
-
-
-# -- documents -------------------------------------------------------------------------------------------
-
-
-def _refuse_non_html(page: Page) -> None:
-    content_type = page.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type and not ("html" in content_type or content_type.startswith("text/")):
-        raise ParseError(page.url, f"not an HTML page (Content-Type: {content_type})")
-    head = page.body[:1024].lstrip()
-    if b"\x00" in head or head.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8", b"PK\x03\x04", b"\x1f\x8b")):
-        raise ParseError(page.url, "not an HTML page (binary content)")
-
-
-def _document(text: str, url: str) -> html.HtmlElement | None:
-    if not text.strip():
-        return None
-    if "<" not in text:
-        raise ParseError(url, "not an HTML page (no markup)")
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str input with an encoding declaration
-    try:
-        return html.document_fromstring(text)
-    except (etree.ParserError, ValueError):
-        return None
-
-
-@cache
-def _xpath(expression: str) -> etree.XPath:
-    return etree.XPath(expression)
-
-
-def _first_text(nodes: list[object]) -> str:
-    for node in nodes:
-        text = normalize_space(node if isinstance(node, str) else node.text_content())
-        if text:
-            return text
-    return ""
-
-
-def _meta(root: html.HtmlElement, name: str) -> str:
-    for meta in root.iter("meta"):
-        if (meta.get("name") or "").lower() == name:
-            return normalize_space(meta.get("content"))
-    return ""
+# Multi-page articles join the same way on every site.
+merge_pages = join_pages
 
 
 # -- articles --------------------------------------------------------------------------------------------
 
 
 def _article(root: html.HtmlElement, page: Page) -> Article:
-    title = _first_text(_TITLE(root))
+    title = first_text(_TITLE(root))
     if not title:
         raise ParseError(page.url, "article page without a title")
     url = _normalize_url(page.url)
     page_urls = _page_urls(root, url)
-    byline = _first_text(_EDITOR(root))  # before _body: the editor box may sit inside the body container
+    byline = first_text(_EDITOR(root))  # before _body: the editor box may sit inside the body container
     containers = _BODY(root)
     paragraphs, images = _body(containers[0], page.url) if containers else ([], [])
     if not paragraphs:
@@ -154,10 +101,10 @@ def _article(root: html.HtmlElement, page: Page) -> Article:
     return Article(
         url=page.url, canonical_url=_canonical_url(url), site=SITE, title=title, body="\n".join(paragraphs),
         published_at=_published_at(root), source=_source(root),
-        authors=_unique(n for text in [_writer_byline(byline), *paragraphs[:2], *paragraphs[-2:]]
+        authors=unique(n for text in [_writer_byline(byline), *paragraphs[:2], *paragraphs[-2:]]
                         for n in parse_reporters(text)),
         editors=parse_editors(_editor_text(byline)), channel=_channel(root, url),
-        content_id=_meta(root, "contentid") or _content_id(url), images=images, page_urls=page_urls,
+        content_id=meta_content(root, "contentid") or _content_id(url), images=images, page_urls=page_urls,
     )
 
 
@@ -166,8 +113,8 @@ def _body(container: html.HtmlElement, url: str) -> tuple[list[str], list[Image]
         junk.drop_tree()
     paragraphs: list[str] = []
     images: list[Image] = []
-    for block in _xpath("./p | ./div | ./center")(container) or [container]:
-        for img in _xpath(".//img[@src]")(block):
+    for block in xpath("./p | ./div | ./center")(container) or [container]:
+        for img in xpath(".//img[@src]")(block):
             image = _image(img, block, url)
             if image is not None:
                 images.append(image)
@@ -211,21 +158,21 @@ def _published_at(root: html.HtmlElement) -> datetime | None:
         found = parse_datetime(text)
         if found is not None:
             return found
-    return parse_datetime(_meta(root, "publishdate"))
+    return parse_datetime(meta_content(root, "publishdate"))
 
 
 def _source(root: html.HtmlElement) -> str:
-    for xpath in _SOURCES:
-        shown = re.sub(r"^来源\s*[：:]\s*", "", _first_text(xpath(root)))
+    for sources in _SOURCES:
+        shown = re.sub(r"^来源\s*[：:]\s*", "", first_text(sources(root)))
         if shown:
             return shown
-    return _meta(root, "source")
+    return meta_content(root, "source")
 
 
 def _channel(root: html.HtmlElement, url: str) -> Channel | None:
     match = _article_match(url)
-    channel_id = _meta(root, "catalogs") or (match["channel"] or "" if match else "")
-    name = _first_text(_COLUMN(root))
+    channel_id = meta_content(root, "catalogs") or (match["channel"] or "" if match else "")
+    name = first_text(_COLUMN(root))
     return Channel(channel_id, name) if channel_id or name else None
 
 
@@ -246,7 +193,7 @@ def _page_urls(root: html.HtmlElement, url: str) -> list[str]:
     if own is None or "id" not in own.groupdict():
         return []
     pages: dict[int, str] = {}
-    for href in _xpath("//a/@href")(root):
+    for href in xpath("//a/@href")(root):
         link = _normalize_url(urljoin(url, href.strip()))
         match = _article_match(link)
         if match and match.groupdict().get("id") == own["id"] and int(match["page"] or 1) > 1:
@@ -262,14 +209,14 @@ def _listing(root: html.HtmlElement, url: str) -> ListPage:
     pages: dict[int, str] = {}
     directory = urlsplit(url).path.rsplit("/", 1)[0]
     current = _list_page_number(url)
-    for href in _xpath("//a/@href")(root):
+    for href in xpath("//a/@href")(root):
         link = _normalize_url(urljoin(url, href.strip()))
         if is_article_url(link):
             articles.append(link)
         elif (is_list_url(link) and urlsplit(link).path.rsplit("/", 1)[0] == directory
               and urlsplit(link).hostname == urlsplit(url).hostname and _list_page_number(link) > current):
             pages[_list_page_number(link)] = link
-    return ListPage(url, _unique(articles), [pages[number] for number in sorted(pages)])
+    return ListPage(url, unique(articles), [pages[number] for number in sorted(pages)])
 
 
 def _list_page_number(url: str) -> int:
@@ -311,6 +258,3 @@ def _normalize_url(url: str) -> str:
     query = "" if is_article else parts.query
     return urlunsplit(("http", (parts.hostname or "").lower(), parts.path or "/", query, ""))
 
-
-def _unique(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(values))
