@@ -3,82 +3,29 @@
 from __future__ import annotations
 
 import contextlib
-import json
-from functools import cache
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from crawler.models import Page, ParsedPage
+from crawler.models import Page
 from crawler.sites import ParseError, get_site, hlj_xinhua, site_for_url
+from tests.site_fixtures import SiteFixtures
 
 SITE = "hlj_xinhua"
-FIXTURES = Path(__file__).parent / "fixtures" / SITE
-ARTICLE_FIELDS = ("canonical_url", "title", "pretitle", "subtitle", "published_at", "source", "authors",
-                  "editors", "channel", "content_id", "images", "page_urls")
-BODY_FIELDS = ("body_first", "body_last", "body_must_not_contain")
-PAGE_FIELDS = ("site", "article", "hot_list", "article_urls", "next_page_urls", "parse_error")
 ARTICLE_URL = "http://www.hlj.news.cn/20240520/6f1c2a9e8b7d4c3fa1e2d3c4b5a69788/c.html"
+SITE_FIXTURES = SiteFixtures(SITE)
+FIXTURES = SITE_FIXTURES.folder
+_expected = SITE_FIXTURES.expected
+parsed = SITE_FIXTURES.parsed
 
 
-def _expected(case: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / f"{case}.json").read_text(encoding="utf-8"))
-
-
-CASES = sorted(path.stem for path in FIXTURES.glob("*.json"))
-PARAMS = [(case, field) for case in CASES for field in (*ARTICLE_FIELDS, *BODY_FIELDS, *PAGE_FIELDS)
-          if field in _expected(case)]
-
-
-def _page(case: str) -> Page:
-    expected = _expected(case)
-    return Page(expected["url"], (FIXTURES / f"{case}.html").read_bytes(), expected.get("headers", {}))
-
-
-@cache
-def parsed(case: str) -> ParsedPage:
-    return hlj_xinhua.parse_page(_page(case))
-
-
-def _article_value(case: str, field: str) -> Any:
-    article = parsed(case).article
-    assert article is not None, f"{case}: no article parsed"
-    return article.to_dict()[field]
-
-
-@pytest.mark.parametrize(("case", "field"), PARAMS, ids=[f"{SITE}-{c}-{f}" for c, f in PARAMS])
+@pytest.mark.parametrize(("case", "field"), SITE_FIXTURES.params, ids=SITE_FIXTURES.ids)
 def test_field(case: str, field: str) -> None:
-    expected = _expected(case)[field]
-    if field == "parse_error":
-        with pytest.raises(ParseError, match=expected):
-            hlj_xinhua.parse_page(_page(case))
-    elif field in ARTICLE_FIELDS:
-        assert _article_value(case, field) == expected
-    elif field in BODY_FIELDS:
-        paragraphs = _article_value(case, "body").split("\n")
-        if field == "body_first":
-            assert paragraphs[0] == expected
-        elif field == "body_last":
-            assert paragraphs[-1] == expected
-        else:
-            assert not [snippet for snippet in expected if any(snippet in p for p in paragraphs)]
-    elif field == "site":
-        result = parsed(case)
-        assert result.site == expected and (result.article is None or result.article.site == expected)
-    elif field == "article":
-        assert parsed(case).article is None
-    elif field == "hot_list":
-        assert [vars(entry) for entry in parsed(case).hot_list] == expected
-    else:
-        listing = parsed(case).listing
-        assert listing is not None and getattr(listing, field) == expected
+    SITE_FIXTURES.check_field(case, field)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if "body_first" in _expected(c)])
+@pytest.mark.parametrize("case", SITE_FIXTURES.body_cases)
 def test_body_has_no_empty_or_padded_paragraphs(case: str) -> None:
-    for paragraph in _article_value(case, "body").split("\n"):
-        assert paragraph and paragraph == paragraph.strip() and "\u3000" not in paragraph
+    SITE_FIXTURES.check_clean_paragraphs(case)
 
 
 def test_module_api() -> None:
