@@ -176,7 +176,7 @@ def runs(db: str | None, site: str | None, failed: bool, limit: int, fmt: str) -
 def _lock_sites(locks: ExitStack, sites: list[str], db: str | None, trigger: str) -> list[str]:
     """Take each site's crawl lock; a site another process is crawling gets a "skipped" run record."""
     from jobs.locks import AlreadyRunning, site_lock
-    from storage import open_archive
+    from jobs.tasks import record_run_without_crawl
 
     free = []
     for site in sites:
@@ -184,9 +184,7 @@ def _lock_sites(locks: ExitStack, sites: list[str], db: str | None, trigger: str
             locks.enter_context(site_lock(site, db))
             free.append(site)
         except AlreadyRunning as error:
-            with open_archive(db) as archive:
-                run_id = archive.start_run(spider=site, site=site, trigger=trigger)
-                archive.finish_run(run_id, "skipped", errors=[f"skipped: {error}"])
+            run_id = record_run_without_crawl(db, site, trigger, "skipped", f"skipped: {error}")
             click.echo(f"{site}: run {run_id} skipped: already running", err=True)
     return free
 

@@ -15,20 +15,19 @@ def reparse_archive(archive: Archive, site: str | None = None) -> Counter[str]:
     """Re-parse every stored article from its raw pages; changed ones get a new revision."""
     outcomes: Counter[str] = Counter()
     for stored in list(archive.iter_articles(site)):
-        article = _reparsed(archive, stored)
+        pages = [archive.raw_page(url) for url in [stored["url"], *stored.get("page_urls", [])]]
+        # Without the raw bytes of every page there is nothing to re-parse from.
+        article = _reparsed(stored["site"], pages) if all(pages) else None
         if article is None:
             outcomes["skipped"] += 1
             continue
-        raw_fetched_at = archive.raw_page(stored["url"])["fetched_at"]
-        outcomes[archive.save_article(article.to_dict(), fetched_at=_as_datetime(raw_fetched_at))] += 1
+        fetched_at = _as_datetime(pages[0]["fetched_at"])
+        outcomes[archive.save_article(article.to_dict(), fetched_at=fetched_at)] += 1
     return outcomes
 
 
-def _reparsed(archive: Archive, stored: dict[str, Any]) -> Article | None:
-    site = get_site(stored["site"])
-    pages = [archive.raw_page(url) for url in [stored["url"], *stored.get("page_urls", [])]]
-    if any(raw is None for raw in pages):
-        return None  # the raw bytes of some page were never kept; nothing to re-parse from
+def _reparsed(site_key: str, pages: list[dict[str, Any]]) -> Article | None:
+    site = get_site(site_key)
     articles = [site.parse_page(_page(raw)).article for raw in pages]
     if articles[0] is None:
         return None

@@ -55,11 +55,17 @@ def crawl_job(site: str, kind: str, days: int = 7, scheduled_at: str | None = No
 
 def record_without_crawl(site: str, kind: str, status: str, scheduled_at: str | None, reason: str) -> int:
     """A firing that never started a crawl (missed, or skipped because the job was still running)."""
-    runtime = _runtime()
-    with open_archive(runtime.db) as archive:
-        run_id = archive.start_run(spider=site, site=site, trigger=f"schedule:{kind}", scheduled_at=scheduled_at)
-        archive.finish_run(run_id, status, errors=[reason])
+    run_id = record_run_without_crawl(_runtime().db, site, f"schedule:{kind}", status, reason, scheduled_at)
     logger.warning("%s:%s %s: %s", site, kind, status, reason)
+    return run_id
+
+
+def record_run_without_crawl(db: str | None, site: str, trigger: str, status: str, reason: str,
+                             scheduled_at: str | None = None) -> int:
+    """A ledger row, already closed, for a run that never crawled: the daemon's and cron's skips alike."""
+    with open_archive(db) as archive:
+        run_id = archive.start_run(spider=site, site=site, trigger=trigger, scheduled_at=scheduled_at)
+        archive.finish_run(run_id, status, errors=[reason])
     return run_id
 
 
