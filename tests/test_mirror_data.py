@@ -27,7 +27,12 @@ def _page(url: str) -> Page:
     return Page(url, (MIRROR / url.removeprefix("http://")).read_bytes(), HEADERS)
 
 
-FILES = sorted(_url(p) for p in MIRROR.rglob("*.html"))
+def _is_people_host(folder: str) -> bool:
+    return any(folder == domain or folder.endswith("." + domain) for domain in hlj_people.ALLOWED_DOMAINS)
+
+
+# The other outlets' mirror files are checked by tests/test_mirror_data_outlets.py.
+FILES = sorted(_url(p) for p in MIRROR.rglob("*.html") if _is_people_host(p.relative_to(MIRROR).parts[0]))
 ARTICLES = [u for u in FILES if hlj_people.is_article_url(u) and u not in MALFORMED]
 FOLLOW_PAGES = [u for u in FILES if not hlj_people.is_article_url(u) and not hlj_people.is_list_url(u)]
 LISTS = [u for u in FILES if hlj_people.is_list_url(u)]
