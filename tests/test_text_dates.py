@@ -30,3 +30,11 @@ def test_year_less_dateline_uses_the_reference() -> None:
 def test_no_date() -> None:
     assert parse_datetime("来源：黑龙江日报") is None
     assert parse_datetime("") is None
+
+
+def test_compact_timestamps_and_glued_month_day_forms() -> None:
+    reference = datetime(2024, 5, 21, 9, 0, tzinfo=SHANGHAI)
+    assert parse_datetime("20240520103000") == datetime(2024, 5, 20, 10, 30, tzinfo=SHANGHAI)
+    assert parse_datetime("05月20日10:30", reference=reference) == datetime(2024, 5, 20, 10, 30, tzinfo=SHANGHAI)
+    assert parse_datetime("12月30日", reference=reference) == datetime(2023, 12, 30, tzinfo=SHANGHAI)
+    assert parse_datetime("05月20日10:30") is None  # a year-less form needs the fetch time

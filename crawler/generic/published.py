@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from lxml import html
 
 from crawler.generic.blocks import Block
 from crawler.generic.metadata import json_ld_objects, meta_content
-from crawler.text.dates import SHANGHAI, parse_datetime
+from crawler.text.dates import SHANGHAI, aware_datetime, parse_datetime
 
 _META_NAMES = (
     "article:published_time", "og:article:published_time", "og:release_date", "publishdate", "pubdate",
@@ -17,8 +17,6 @@ _META_NAMES = (
     "weibo:article:create_at", "weibo: article:create_at", "og:time", "news:published_time", "created", "date",
 )
 # Forms crawler.text.dates does not read; kept here (see the report) rather than edited there.
-_COMPACT_TIME = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?!\d)")
-_MONTH_DAY_GLUED = re.compile(r"(?<!\d)(\d{1,2})月(\d{1,2})日\s*(?:(\d{1,2})[:：](\d{2}))?")
 _URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-/_]?([01]\d)[-/_]?([0-3]\d)(?!\d)")
 # Simplified, traditional and Japanese labels (Chinese sites also publish 繁體 and 日本語 editions).
 _LABELLED = re.compile(
@@ -33,29 +31,8 @@ _WINDOW_AFTER, _WINDOW_BEFORE = 10, 3
 
 
 def parse_any(text: str, reference: datetime | None) -> datetime | None:
-    """``parse_datetime`` plus the compact and glued month-day forms."""
-    found = parse_datetime(text, reference=reference)
-    if found is not None:
-        return found
-    compact = _COMPACT_TIME.search(text)
-    if compact:
-        return _build(*(int(g or 0) for g in compact.groups()))
-    glued = _MONTH_DAY_GLUED.search(text)
-    if glued and reference is not None:
-        month, day, hour, minute = (int(g or 0) for g in glued.groups())
-        reference = reference.astimezone(SHANGHAI)
-        candidate = _build(reference.year, month, day, hour, minute)
-        if candidate is not None and candidate > reference + timedelta(days=1):
-            candidate = _build(reference.year - 1, month, day, hour, minute)
-        return candidate
-    return None
-
-
-def _build(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime | None:
-    try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
-    except ValueError:
-        return None
+    """Any date form the shared parser knows (crawler/text/dates.py)."""
+    return parse_datetime(text, reference=reference)
 
 
 def from_metadata(root: html.HtmlElement, reference: datetime | None) -> datetime | None:
@@ -117,4 +94,4 @@ def from_scripts(root: html.HtmlElement) -> datetime | None:
 def from_url(url: str) -> datetime | None:
     """``/2024-05/20/``, ``/20240520/`` or ``t20240520_`` in the URL, as a date."""
     match = _URL_DATE.search(url.split("?")[0])
-    return _build(*(int(g) for g in match.groups())) if match else None
+    return aware_datetime(*(int(g) for g in match.groups())) if match else None

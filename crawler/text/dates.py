@@ -13,6 +13,8 @@ _FULL_DATE = re.compile(
     r"(?:\s*(?:T|\s)?\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?"
 )
 _COMPACT_DATE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")
+_COMPACT_TIME = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?!\d)")
+_MONTH_DAY_GLUED = re.compile(r"(?<!\d)(\d{1,2})月(\d{1,2})日\s*(?:(\d{1,2})[:：](\d{2}))?")
 _MONTH_DAY = re.compile(
     r"(?<!\d)(?P<m>\d{1,2})\s*[月\-/]\s*(?P<d>\d{1,2})\s*日?\s+(?P<H>\d{1,2})\s*[:：]\s*(?P<M>\d{2})"
 )
@@ -30,21 +32,24 @@ def parse_datetime(text: str, *, reference: datetime | None = None) -> datetime 
     iso = _parse_iso(text)
     if iso is not None:
         return iso
-    for parse in (_parse_full, _parse_compact):
+    for parse in (_parse_full, _parse_compact, _parse_compact_time):
         found = parse(text)
         if found is not None:
             return found
     if reference is None:
         return None
     reference = reference.astimezone(SHANGHAI)
-    for parse_relative in (_parse_month_day, _parse_named_day, _parse_ago):
+    for parse_relative in (_parse_month_day, _parse_named_day, _parse_ago, _parse_glued_month_day):
         found = parse_relative(text, reference)
         if found is not None:
             return found
     return None
 
 
-def _build(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime | None:
+def aware_datetime(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime | None:
+    """A Shanghai datetime, or None for an impossible one."""
     try:
         return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
     except ValueError:  # 2021-02-30 and friends are noise, not dates
@@ -69,14 +74,20 @@ def _parse_full(text: str) -> datetime | None:
     if not match:
         return None
     parts = {k: int(v) for k, v in match.groupdict().items() if v is not None}
-    return _build(parts["y"], parts["m"], parts["d"], parts.get("H", 0), parts.get("M", 0), parts.get("S", 0))
+    return aware_datetime(parts["y"], parts["m"], parts["d"], parts.get("H", 0), parts.get("M", 0), parts.get("S", 0))
 
 
 def _parse_compact(text: str) -> datetime | None:
     match = _COMPACT_DATE.search(text)
     if not match:
         return None
-    return _build(int(match["y"]), int(match["m"]), int(match["d"]))
+    return aware_datetime(int(match["y"]), int(match["m"]), int(match["d"]))
+
+
+def _parse_compact_time(text: str) -> datetime | None:
+    """``20240520103000``: a 12- or 14-digit timestamp as some CMSs print it."""
+    match = _COMPACT_TIME.search(text)
+    return aware_datetime(*(int(group or 0) for group in match.groups())) if match else None
 
 
 def _parse_month_day(text: str, reference: datetime) -> datetime | None:
@@ -84,10 +95,21 @@ def _parse_month_day(text: str, reference: datetime) -> datetime | None:
     match = _MONTH_DAY.search(text)
     if not match:
         return None
-    month, day, hour, minute = (int(match[k]) for k in ("m", "d", "H", "M"))
-    candidate = _build(reference.year, month, day, hour, minute)
+    return _in_reference_year(reference, *(int(match[k]) for k in ("m", "d", "H", "M")))
+
+
+def _parse_glued_month_day(text: str, reference: datetime) -> datetime | None:
+    """``05月20日10:30`` or ``05月20日``: month and day with the time glued on, or no time at all."""
+    match = _MONTH_DAY_GLUED.search(text)
+    if not match:
+        return None
+    return _in_reference_year(reference, *(int(group or 0) for group in match.groups()))
+
+
+def _in_reference_year(reference: datetime, month: int, day: int, hour: int, minute: int) -> datetime | None:
+    candidate = aware_datetime(reference.year, month, day, hour, minute)
     if candidate is not None and candidate > reference + timedelta(days=1):
-        candidate = _build(reference.year - 1, month, day, hour, minute)
+        candidate = aware_datetime(reference.year - 1, month, day, hour, minute)
     return candidate
 
 
@@ -96,7 +118,7 @@ def _parse_named_day(text: str, reference: datetime) -> datetime | None:
     if not match:
         return None
     day = reference - timedelta(days=_DAYS_BACK[match["word"]])
-    return _build(day.year, day.month, day.day, int(match["H"]), int(match["M"]))
+    return aware_datetime(day.year, day.month, day.day, int(match["H"]), int(match["M"]))
 
 
 def _parse_ago(text: str, reference: datetime) -> datetime | None:
