@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from jobs.config import JobSpec, SchedulerConfig  # noqa: E402
 from jobs.demo import proxied_through  # noqa: E402
-from jobs.mirror import MirrorServer  # noqa: E402
 from jobs.scheduler import Daemon  # noqa: E402
+from mirror import MirrorServer  # noqa: E402
 from storage import open_archive  # noqa: E402
 
 MIRRORED_SITES = ("hlj_people", "hlj_xinhua", "dbw")

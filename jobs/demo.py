@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from jobs.crawl import CrawlResult, run_crawls
-from jobs.mirror import Mirror, MirrorServer
+from mirror import Mirror, MirrorServer
 
 DEMO_SITES = ["hlj_people", "hlj_xinhua", "dbw"]
 # The mirror answers instantly; politeness delays would only make the demo slow.

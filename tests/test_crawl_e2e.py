@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from crawler.sites import get_site
-from jobs.mirror import BUNDLED_MIRROR
+from mirror import BUNDLED_PAGES
 from storage import open_archive
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +25,7 @@ site = get_site("hlj_people")
 
 def crawl(root: Path, db: Path, *, overrides: dict | None = None, spider_args: dict | None = None,
           delay: float = 0.0) -> subprocess.Popen:
-    command = [sys.executable, "-m", "tests.crawl_mirror", str(root), str(db),
+    command = [sys.executable, "-m", "tests.support.crawl_mirror", str(root), str(db),
                json.dumps(overrides or {}), json.dumps(spider_args or {}), str(delay)]
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -64,7 +64,7 @@ def test_demo_archives_every_mirror_article_and_a_second_run_adds_nothing(tmp_pa
     first = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert first.returncode == 0, first.stderr[-3000:]
     articles = stored_articles(db)
-    assert set(articles) >= mirror_article_urls(BUNDLED_MIRROR)
+    assert set(articles) >= mirror_article_urls(BUNDLED_PAGES)
     for url, article in articles.items():
         assert article["title"] and article["body"] and article["published_at"], url
         assert "\ufffd" not in article["title"] + article["body"], f"mojibake in {url}"
@@ -139,7 +139,7 @@ def test_bad_responses_are_each_recorded_as_failed_pages_while_the_crawl_goes_on
 
 def test_a_crawl_killed_mid_way_is_completed_by_the_next_run_without_duplicates(tmp_path: Path) -> None:
     root = tmp_path / "mirror"
-    shutil.copytree(BUNDLED_MIRROR, root)
+    shutil.copytree(BUNDLED_PAGES, root)
     db = tmp_path / "killed.sqlite3"
     slow = crawl(root, db, overrides={"CONCURRENT_REQUESTS": 1}, delay=0.3)
     deadline = time.monotonic() + 120
@@ -148,7 +148,7 @@ def test_a_crawl_killed_mid_way_is_completed_by_the_next_run_without_duplicates(
     slow.send_signal(signal.SIGKILL)
     slow.wait()
     partial = stored_articles(db)
-    expected = mirror_article_urls(BUNDLED_MIRROR)
+    expected = mirror_article_urls(BUNDLED_PAGES)
     assert 2 <= len(partial) < len(expected)
 
     finish(crawl(root, db))

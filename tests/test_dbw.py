@@ -8,7 +8,7 @@ import pytest
 
 from crawler.models import Page
 from crawler.sites import ParseError, dbw, get_site, site_for_url
-from tests.site_fixtures import SiteFixtures
+from tests.support.site_fixtures import SiteFixtures
 
 SITE = "dbw"
 ARTICLE_URL = "http://palj.dbw.cn/system/2024/10/17/059375938.shtml"

@@ -11,7 +11,7 @@ import pytest
 
 from crawler.models import Page
 from crawler.sites import ParseError, get_site, hlj_people, site_for_url
-from tests.site_fixtures import SiteFixtures
+from tests.support.site_fixtures import SiteFixtures
 
 SITE_FIXTURES = SiteFixtures('hlj_people')
 FIXTURES = SITE_FIXTURES.folder

@@ -8,7 +8,7 @@ import pytest
 
 from crawler.models import Page
 from crawler.sites import ParseError, get_site, hlj_xinhua, site_for_url
-from tests.site_fixtures import SiteFixtures
+from tests.support.site_fixtures import SiteFixtures
 
 SITE = "hlj_xinhua"
 ARTICLE_URL = "http://www.hlj.news.cn/20240520/6f1c2a9e8b7d4c3fa1e2d3c4b5a69788/c.html"

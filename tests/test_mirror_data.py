@@ -1,4 +1,4 @@
-"""The demo mirror (jobs/mirror): every article parses, every list link resolves to a file, redirect or 404."""
+"""The demo mirror (mirror/pages): every article parses, every list link resolves to a file, redirect or 404."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from crawler.models import Page
 from crawler.sites import ParseError, hlj_people
 
-MIRROR = Path(__file__).resolve().parents[1] / "jobs" / "mirror"
+MIRROR = Path(__file__).resolve().parents[1] / "mirror" / "pages"
 ROUTES = tomllib.loads((MIRROR / "ROUTES.toml").read_text(encoding="utf-8"))
 MALFORMED = {entry["url"] for entry in ROUTES["malformed"]}
 MISSING = {entry["url"] for entry in ROUTES["missing"]}

@@ -12,7 +12,7 @@ import pytest
 from crawler.models import Page
 from crawler.sites import dbw, hlj_xinhua
 
-MIRROR = Path(__file__).resolve().parents[1] / "jobs" / "mirror"
+MIRROR = Path(__file__).resolve().parents[1] / "mirror" / "pages"
 CHARSETS = tomllib.loads((MIRROR / "ROUTES.toml").read_text(encoding="utf-8"))["charsets"]
 # site -> (glob of its mirror host folders, the encoding of the live bytes)
 SITES: dict[ModuleType, tuple[str, str]] = {hlj_xinhua: ("*hlj.news.cn", "utf-8"), dbw: ("*.dbw.cn", "gbk")}

@@ -18,11 +18,11 @@ from crawler.models import Page
 from crawler.outlets import OutletConfigError, OutletSite, config_path, load_outlets
 from crawler.sites import get_site, site_for_url
 from crawler.spiders.outlet import OutletSpider
+from jobs.cli.sites import sites
 from jobs.crawl import site_keys
 from jobs.extract import extract_page
-from jobs.mirror import Mirror, MirrorServer
 from jobs.reparse import reparse_archive
-from jobs.sites_cli import sites
+from mirror import Mirror, MirrorServer
 from storage import open_archive, search
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from jobs.cli import OneLineErrors
-from jobs.query_cli import export, hot, search, show, stats
+from jobs.cli.query import export, hot, search, show, stats
 from storage import open_archive
-from tests.storage_killer import SITE, sample_article
+from tests.support.archive_writer import SITE, sample_article
 
 T0 = datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
 CLI = OneLineErrors(commands={c.name: c for c in (search, show, stats, hot, export)})

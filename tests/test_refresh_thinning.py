@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from storage import Archive
-from tests.storage_killer import sample_article
+from tests.support.archive_writer import sample_article
 
 SITE = "hlj_people"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

@@ -15,12 +15,12 @@ import pytest
 from jobs.config import ConfigError, JobSpec, SchedulerConfig, load_config
 from jobs.demo import proxied_through
 from jobs.locks import AlreadyRunning, site_lock
-from jobs.mirror import MirrorServer
 from jobs.scheduler import Daemon
+from mirror import MirrorServer
 from storage import open_archive
 
 ROOT = Path(__file__).resolve().parents[1]
-FAKE = (sys.executable, "-m", "tests.fake_crawl")
+FAKE = (sys.executable, "-m", "tests.support.fake_crawl")
 SITE = "hlj_people"
 
 
@@ -120,7 +120,7 @@ def test_sigterm_stops_the_daemon_and_records_the_interrupted_crawl(tmp_path: Pa
     cfg_file = tmp_path / "schedule.toml"
     cfg_file.write_text(
         f'[scheduler]\nshutdown_grace_seconds = 1\nlog_file = "{tmp_path / "daemon.log"}"\n'
-        f'crawl_command = ["{sys.executable}", "-m", "tests.fake_crawl"]\n'
+        f'crawl_command = ["{sys.executable}", "-m", "tests.support.fake_crawl"]\n'
         f'[[sites]]\nkey = "{SITE}"\nhot = {{ interval_seconds = 1 }}\n', encoding="utf-8")
     daemon = subprocess.Popen([sys.executable, "-m", "jobs", "run", "--config", str(cfg_file), "--db", str(db)],
                               cwd=ROOT, env=fake_env("graceful"), stderr=subprocess.PIPE, text=True)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from storage import Archive, StorageError, export_rows, normalize, parse_query, search
-from tests.storage_killer import sample_article
+from tests.support.archive_writer import sample_article
 
 search_module = importlib.import_module("storage.search")  # the module: storage.search is also the function
 FETCHED_AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)

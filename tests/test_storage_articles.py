@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from storage import Archive, StorageError
-from tests.storage_killer import SITE, sample_article
+from tests.support.archive_writer import SITE, sample_article
 
 FETCHED_AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 LATER = FETCHED_AT + timedelta(hours=3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from storage import Archive, hot_list_at, open_archive, rank_history, revision_diff, search, stats, story_history
-from tests.storage_killer import SITE, sample_article
+from tests.support.archive_writer import SITE, sample_article
 from tests.test_storage_migrations import _archive_at_previous_version
 
 T0 = datetime(2026, 11, 28, 0, 0, tzinfo=UTC)

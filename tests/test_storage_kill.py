@@ -26,7 +26,7 @@ from storage.schema import (
     raw_pages,
     run_pages,
 )
-from tests.storage_killer import HOT_LIST_SIZE, SITE, sample_article
+from tests.support.archive_writer import HOT_LIST_SIZE, SITE, sample_article
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = 300
@@ -35,7 +35,7 @@ SEED = int(os.environ.get("HLJNEWS_KILL_SEED", time.time_ns() % 1_000_000))
 
 
 def _start_writer(db_url: str) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
-    process = subprocess.Popen([sys.executable, "-m", "tests.storage_killer", db_url, str(ARTICLES)],
+    process = subprocess.Popen([sys.executable, "-m", "tests.support.archive_writer", db_url, str(ARTICLES)],
                                cwd=ROOT, stdout=subprocess.PIPE, text=True)
     lines: queue.Queue[str] = queue.Queue()
 

@@ -12,7 +12,7 @@ from storage import open_archive
 from storage.engine import create_archive_engine, resolve_url
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.schema import declared_here, metadata
-from tests.storage_killer import SITE, sample_article
+from tests.support.archive_writer import SITE, sample_article
 
 SEEN_AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 PREVIOUS = "0001"

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, insert
 
 from storage import Archive, StorageError, open_archive
 from storage.schema import crawl_runs
-from tests.storage_killer import SITE, sample_article
+from tests.support.archive_writer import SITE, sample_article
 
 FETCHED_AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 

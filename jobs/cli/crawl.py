@@ -1,4 +1,4 @@
-"""The `hljnews` command: crawl, demo, extract, reparse and read the archive."""
+"""Commands that fill the archive: crawl, demo, reparse, and the tools around them: extract, mirror."""
 
 from __future__ import annotations
 
@@ -11,36 +11,10 @@ from typing import Any
 
 import click
 
-from jobs.output import FORMATS, emit
-
-DB_OPTION = click.option(
-    "--db", envvar="HLJNEWS_DB", default=None, metavar="URL|PATH",
-    help="Archive: a SQLite path or a postgresql:// URL (default $HLJNEWS_DB, else data/hljnews.sqlite3).",
-)
-FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+from jobs.cli.options import DB_OPTION
 
 
-class OneLineErrors(click.Group):
-    """Known failures (bad archive URL, unreadable page, parse error) end as one line, not a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        from crawler.sites import ParseError
-        from storage import StorageError
-
-        try:
-            return super().invoke(ctx)
-        except (StorageError, ParseError, OSError, ValueError) as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(2)
-
-
-@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="hljnews")
-def main() -> None:
-    """hljnews: archive Heilongjiang news and the hot lists readers push up."""
-
-
-@main.command()
+@click.command()
 @click.argument("page", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--url", required=True, help="The URL the page was fetched from.")
 @click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'",
@@ -56,7 +30,7 @@ def extract(page: Path, url: str, headers: tuple[str, ...]) -> None:
     click.echo(json.dumps(extract_page(page.read_bytes(), url, header_map), ensure_ascii=False, indent=2))
 
 
-@main.command()
+@click.command()
 @click.argument("sites", nargs=-1)
 @click.option("--all", "all_sites", is_flag=True, help="Crawl every site.")
 @DB_OPTION
@@ -100,7 +74,7 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db: str | None, max_list_page
     sys.exit(1 if any(result.failed for result in results) else 0)
 
 
-@main.command()
+@click.command()
 @DB_OPTION
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def demo(db: str | None, quiet: bool) -> None:
@@ -116,7 +90,7 @@ def demo(db: str | None, quiet: bool) -> None:
     sys.exit(1 if any(r.run_id is None for r in results) else 0)
 
 
-@main.command()
+@click.command()
 @DB_OPTION
 @click.option("--site", default=None, help="Only this site key.")
 def reparse(db: str | None, site: str | None) -> None:
@@ -132,45 +106,19 @@ def reparse(db: str | None, site: str | None) -> None:
     click.echo(", ".join(f"{name} {count}" for name, count in sorted(outcomes.items())) or "nothing to re-parse")
 
 
-@main.command()
+@click.command()
 @click.option("--port", type=int, default=8800, show_default=True)
 def mirror(port: int) -> None:
     """Serve the bundled offline mirror as an HTTP proxy, for `scrapy crawl` by hand.
 
     Example: hljnews mirror --port 8800 & http_proxy=http://127.0.0.1:8800 scrapy crawl hlj_people
     """
-    from jobs.mirror import MirrorServer
+    from mirror import MirrorServer
 
     with MirrorServer(port=port) as server:
         click.echo(f"mirror serving on {server.proxy_url}; use http_proxy={server.proxy_url}. Ctrl-C stops.")
         with contextlib.suppress(KeyboardInterrupt):
             server._thread.join()
-
-
-@main.command()
-@DB_OPTION
-@click.option("--site", default=None, help="Only runs of this site.")
-@click.option("--failed", is_flag=True, help="Only runs that did not end ok.")
-@click.option("--limit", type=int, default=20, show_default=True)
-@FORMAT_OPTION
-def runs(db: str | None, site: str | None, failed: bool, limit: int, fmt: str) -> None:
-    """List recorded crawl runs, newest first.
-
-    Example: hljnews runs --site hlj_people --failed
-    """
-    from storage import open_archive
-
-    with open_archive(db) as archive:
-        rows = archive.runs(site=site, limit=limit, failed_only=failed)
-    if fmt == "table":  # short headers so the table fits a terminal; json/csv keep the full records
-        rows = [{"id": r["id"], "site": r["site"], "trigger": r["trigger"], "started": r["started_at"],
-                 "status": r["status"], "new": r["pages_new"], "upd": r["pages_updated"],
-                 "same": r["pages_unchanged"], "failed": r["pages_failed"]} for r in rows]
-        columns: tuple[str, ...] = ("id", "site", "trigger", "started", "status", "new", "upd", "same", "failed")
-    else:
-        columns = ("id", "spider", "site", "trigger", "scheduled_at", "started_at", "finished_at", "status",
-                   "pages_new", "pages_updated", "pages_unchanged", "pages_failed", "errors")
-    emit(rows, columns, fmt, title="crawl runs")
 
 
 def _lock_sites(locks: ExitStack, sites: list[str], db: str | None, trigger: str) -> list[str]:
@@ -187,18 +135,6 @@ def _lock_sites(locks: ExitStack, sites: list[str], db: str | None, trigger: str
             run_id = record_run_without_crawl(db, site, trigger, "skipped", f"skipped: {error}")
             click.echo(f"{site}: run {run_id} skipped: already running", err=True)
     return free
-
-
-def _register_commands() -> None:
-    from jobs.query_cli import export, hot, search, show, stats
-    from jobs.schedule_cli import run, schedule
-    from jobs.sites_cli import sites
-
-    for command in (search, show, stats, hot, export, run, schedule, sites):
-        main.add_command(command)
-
-
-_register_commands()
 
 
 def _split_header(header: str) -> tuple[str, str]:

@@ -8,15 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from jobs.output import FORMATS, emit
+from jobs.cli.options import DB_OPTION, FORMAT_OPTION
+from jobs.cli.output import emit
 
 if TYPE_CHECKING:
     from storage import Archive
 
-DB_OPTION = click.option(
-    "--db", envvar="HLJNEWS_DB", default=None, metavar="URL|PATH",
-    help="Archive: a SQLite path or a postgresql:// URL (default $HLJNEWS_DB, else data/hljnews.sqlite3).",
-)
 FIELDS = ("title", "body", "published_at", "source", "authors")
 COLUMNS = ("site", "kind", "name", "start_urls", "last_run_at", "last_run_status", "articles", *FIELDS)
 # The table is narrower: short headers, and the start URLs last, where folding them hurts least.
@@ -29,7 +26,7 @@ TABLE_COLUMNS = ("site", "kind", "name", "last run", "articles", "title", "body"
 @DB_OPTION
 @click.option("--recent", type=click.IntRange(min=1), default=50, show_default=True,
               help="How many of each site's newest articles the field shares are computed over.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@FORMAT_OPTION
 def sites(db: str | None, recent: int, fmt: str) -> None:
     """List every site: built-in parsers, outlets configured in [[outlets]], and sites only in the archive.
 

@@ -26,7 +26,7 @@ class SiteFixtures:
     def __init__(self, site: str) -> None:
         self.site = site
         self.module = get_site(site)
-        self.folder = Path(__file__).parent / "fixtures" / site
+        self.folder = Path(__file__).parent.parent / "fixtures" / site
         self.cases = sorted(path.stem for path in self.folder.glob("*.json"))
         self.params = [(case, field) for case in self.cases for field in (*ARTICLE_FIELDS, *BODY_FIELDS, *PAGE_FIELDS)
                        if field in self.expected(case)]

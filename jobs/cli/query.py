@@ -1,4 +1,4 @@
-"""Query commands for the `hljnews` group: search, show, stats, hot and export (registered in jobs/cli.py)."""
+"""Commands that read the archive: search, show, stats, hot, export and runs."""
 
 from __future__ import annotations
 
@@ -14,13 +14,9 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from jobs.output import FORMATS, emit
+from jobs.cli.options import DB_OPTION, FORMAT_OPTION
+from jobs.cli.output import emit
 
-DB_OPTION = click.option(
-    "--db", envvar="HLJNEWS_DB", default=None, metavar="URL|PATH",
-    help="Archive: a SQLite path or a postgresql:// URL (default $HLJNEWS_DB, else data/hljnews.sqlite3).",
-)
-FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 MARKS = ("\x02", "\x03")  # highlight marks no archived text contains (control characters are folded away)
 EXPORT_COLUMNS = ("id", "site", "url", "canonical_url", "title", "pretitle", "subtitle", "published_at", "source",
                   "authors", "editors", "channel", "body", "revision", "first_seen_at", "last_fetched_at",
@@ -299,3 +295,29 @@ def _write_rows(rows: Iterator[dict[str, Any]], fmt: str, stream: IO[str]) -> in
             stream.write(json.dumps(row, ensure_ascii=False) + "\n")
         count += 1
     return count
+
+
+@click.command()
+@DB_OPTION
+@click.option("--site", default=None, help="Only runs of this site.")
+@click.option("--failed", is_flag=True, help="Only runs that did not end ok.")
+@click.option("--limit", type=int, default=20, show_default=True)
+@FORMAT_OPTION
+def runs(db: str | None, site: str | None, failed: bool, limit: int, fmt: str) -> None:
+    """List recorded crawl runs, newest first.
+
+    Example: hljnews runs --site hlj_people --failed
+    """
+    from storage import open_archive
+
+    with open_archive(db) as archive:
+        rows = archive.runs(site=site, limit=limit, failed_only=failed)
+    if fmt == "table":  # short headers so the table fits a terminal; json/csv keep the full records
+        rows = [{"id": r["id"], "site": r["site"], "trigger": r["trigger"], "started": r["started_at"],
+                 "status": r["status"], "new": r["pages_new"], "upd": r["pages_updated"],
+                 "same": r["pages_unchanged"], "failed": r["pages_failed"]} for r in rows]
+        columns: tuple[str, ...] = ("id", "site", "trigger", "started", "status", "new", "upd", "same", "failed")
+    else:
+        columns = ("id", "spider", "site", "trigger", "scheduled_at", "started_at", "finished_at", "status",
+                   "pages_new", "pages_updated", "pages_unchanged", "pages_failed", "errors")
+    emit(rows, columns, fmt, title="crawl runs")

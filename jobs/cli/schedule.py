@@ -7,14 +7,8 @@ from pathlib import Path
 
 import click
 
-from jobs.output import FORMATS, emit
-
-CONFIG_OPTION = click.option(
-    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-    envvar="HLJNEWS_CONFIG", help="Schedule file (TOML); default: the bundled jobs/default_config.toml.",
-)
-DB_OPTION = click.option("--db", envvar="HLJNEWS_DB", default=None, metavar="URL|PATH",
-                         help="Archive (default $HLJNEWS_DB, else data/hljnews.sqlite3).")
+from jobs.cli.options import CONFIG_OPTION, DB_OPTION, FORMAT_OPTION
+from jobs.cli.output import emit
 
 
 @click.command()
@@ -44,7 +38,7 @@ def run(config_path: Path | None, db: str | None) -> None:
 @click.command()
 @CONFIG_OPTION
 @DB_OPTION
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@FORMAT_OPTION
 def schedule(config_path: Path | None, db: str | None, fmt: str) -> None:
     """List the scheduled jobs and their next fire times.
 

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from jobs.demo import run_demo
-from jobs.mirror import Mirror
+from mirror import Mirror
 
 
 def main() -> None:

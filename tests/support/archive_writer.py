@@ -1,4 +1,7 @@
-"""A crawl-like writer for the SIGKILL test: `python -m tests.storage_killer DB_URL N` (prints progress)."""
+"""Sample articles for storage tests, and a crawl-like writer for the SIGKILL test.
+
+Run as `python -m tests.support.archive_writer DB_URL N` (prints progress).
+"""
 
 from __future__ import annotations
 

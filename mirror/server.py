@@ -16,7 +16,7 @@ from importlib.resources import files
 from pathlib import Path
 from urllib.parse import urlsplit
 
-BUNDLED_MIRROR = Path(str(files("jobs") / "mirror"))
+BUNDLED_PAGES = Path(str(files("mirror") / "pages"))
 
 
 @dataclass
@@ -54,7 +54,7 @@ class Routes:
 class Mirror:
     """Maps an absolute URL to the answer the live site would give."""
 
-    def __init__(self, root: Path = BUNDLED_MIRROR, routes: Routes | None = None, delay: float = 0.0) -> None:
+    def __init__(self, root: Path = BUNDLED_PAGES, routes: Routes | None = None, delay: float = 0.0) -> None:
         self.root = root
         self.routes = routes or Routes.load(root / "ROUTES.toml")
         self.delay = delay  # added to every answer, to give tests time to interrupt a crawl

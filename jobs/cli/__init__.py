@@ -1,0 +1,42 @@
+"""The `hljnews` command: one click group; each module of this package holds a family of its commands."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+
+class OneLineErrors(click.Group):
+    """Known failures (bad archive URL, unreadable page, parse error) end as one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from crawler.sites import ParseError
+        from storage import StorageError
+
+        try:
+            return super().invoke(ctx)
+        except (StorageError, ParseError, OSError, ValueError) as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hljnews")
+def main() -> None:
+    """hljnews: archive Heilongjiang news and the hot lists readers push up."""
+
+
+def _register_commands() -> None:
+    from jobs.cli.crawl import crawl, demo, extract, mirror, reparse
+    from jobs.cli.query import export, hot, runs, search, show, stats
+    from jobs.cli.schedule import run, schedule
+    from jobs.cli.sites import sites
+
+    for command in (crawl, demo, extract, reparse, mirror, search, show, stats, hot, export, runs, run, schedule,
+                    sites):
+        main.add_command(command)
+
+
+_register_commands()
