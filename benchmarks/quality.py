@@ -18,10 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.generic import ExtractionError, extract_article  # noqa: E402
+from crawler.errors import ParseError  # noqa: E402
+from crawler.generic import extract_article  # noqa: E402
 from crawler.generic.blocks import element_lines  # noqa: E402
-from crawler.generic.document import decode_page  # noqa: E402
 from crawler.models import Page  # noqa: E402
+from crawler.text.decoding import decode_html  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data" / "zh-dev"
 PARTS = ("tuning", "held-out", "all")
@@ -88,7 +89,7 @@ def run_ours(html: str, raw: bytes, url: str) -> dict:
     """Our generic extractor on the raw bytes."""
     try:
         article = extract_article(Page(url, raw))
-    except ExtractionError:
+    except ParseError:
         return {"body": "", "title": None, "date": None, "authors": []}
     return {"body": article.body, "title": article.title, "date": format_date(article.published_at),
             "authors": article.authors}
@@ -134,7 +135,7 @@ def evaluate(names: list[str], truth: dict, labels: dict) -> dict:
     for name in names:
         raw = (DATA / name).read_bytes()
         url = truth[name]["url"]
-        html = decode_page(Page(url, raw))
+        html = decode_html(raw, {})
         label = labels["pages"][name]
         for tool, run in TOOLS.items():
             started = time.perf_counter()

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from jobs.config import JobSpec, SchedulerConfig  # noqa: E402
+from config import DEFAULT_CONFIG, Job, LoadedConfig, Scheduler, SiteSchedule  # noqa: E402
 from jobs.demo import proxied_through  # noqa: E402
 from jobs.scheduler import Daemon  # noqa: E402
 from mirror import MirrorServer  # noqa: E402
@@ -68,8 +68,9 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, MirrorServer() as server, proxied_through(server):
         db = str(Path(tmp) / "soak.sqlite3")
-        jobs = tuple(JobSpec(site, "hot", interval_seconds=args.interval) for site in args.sites.split(","))
-        config = SchedulerConfig(jobs=jobs, log_file=str(Path(tmp) / "soak.log"), shutdown_grace_seconds=30)
+        sites = [SiteSchedule(key=site, hot=Job(interval_seconds=args.interval)) for site in args.sites.split(",")]
+        scheduler = Scheduler(log_file=str(Path(tmp) / "soak.log"), shutdown_grace_seconds=30)
+        config = LoadedConfig.model_construct(scheduler=scheduler, outlets=[], sites=sites, path=DEFAULT_CONFIG)
         daemon = Daemon(config, db)
         rss_cold = rss_kib()
         daemon.start()

@@ -14,10 +14,9 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
+from crawler.html import not_html_reason
 from crawler.items import RawPage
 from crawler.models import Page
-
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 class NotHtmlError(ValueError):
@@ -27,11 +26,9 @@ class NotHtmlError(ValueError):
 def page_from_response(response: Response) -> Page:
     """The Page a parser sees: raw bytes, lower-cased headers, the fetch time; refuses non-HTML and empty bodies."""
     headers = response_headers(response)
-    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type and content_type not in HTML_TYPES:
-        raise NotHtmlError(f"not an HTML page (Content-Type: {content_type})")
-    if not response.body.strip():
-        raise NotHtmlError("empty body")
+    reason = not_html_reason(headers.get("content-type", ""), response.body)
+    if reason is not None:
+        raise NotHtmlError(reason)
     return Page(response.url, response.body, headers, datetime.now(UTC))
 
 

@@ -1,11 +1,11 @@
 """Scrapy settings for hljnews; hljnews' own settings are prefixed HLJNEWS_ and listed alphabetically."""
 
 BOT_NAME = "hljnews"
-SPIDER_MODULES = ["crawler.spiders"]
-NEWSPIDER_MODULE = "crawler.spiders"
+# One spider class serves every site key (built-in and configured): see crawler/spiderloader.py.
+SPIDER_LOADER_CLASS = "crawler.spiderloader.SiteSpiderLoader"
 
 # --- hljnews settings (alphabetical) ---
-# TOML file with [[outlets]] (sites crawled by configuration); None falls back to $HLJNEWS_CONFIG, then ./hljnews.toml.
+# The configuration file ([[outlets]], [[sites]], …); None: $HLJNEWS_CONFIG, ./hljnews.toml, the bundled defaults.
 HLJNEWS_CONFIG = None
 # Archive URL or SQLite path; None falls back to $HLJNEWS_DB, then sqlite:///data/hljnews.sqlite3.
 HLJNEWS_DB = None

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from crawler.generic import extract_article
 from crawler.models import Page, ParsedPage
-from crawler.sites import site_for_url
+from crawler.sites import SiteRegistry
 
 
-def extract_page(body: bytes, url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+def extract_page(registry: SiteRegistry, body: bytes, url: str, headers: dict[str, str] | None = None
+                 ) -> dict[str, Any]:
     """Parse with the site's own parser, or the generic extractor for a site hljnews has no parser for."""
     page = Page(url, body, headers or {})
-    site = site_for_url(url)
+    site = registry.for_url(url)
     if site is None:
-        return _generic(page)
+        return {**extract_article(page).to_dict(), "hot_list": []}
     return _as_json(site.parse_page(page))
 
 
@@ -23,12 +25,4 @@ def _as_json(parsed: ParsedPage) -> dict[str, Any]:
     if parsed.listing is not None:
         data["article_urls"] = parsed.listing.article_urls
         data["next_page_urls"] = parsed.listing.next_page_urls
-    return data
-
-
-def _generic(page: Page) -> dict[str, Any]:
-    from crawler.generic import extract_article
-
-    data = extract_article(page).to_dict()
-    data["hot_list"] = []
     return data

@@ -7,17 +7,18 @@ from datetime import datetime
 from typing import Any
 
 from crawler.models import Article, Page
-from crawler.sites import get_site
+from crawler.sites import SiteRegistry
 from storage import Archive
 
 
-def reparse_archive(archive: Archive, site: str | None = None) -> Counter[str]:
+def reparse_archive(archive: Archive, registry: SiteRegistry, site: str | None = None) -> Counter[str]:
     """Re-parse every stored article from its raw pages; changed ones get a new revision."""
     outcomes: Counter[str] = Counter()
     for stored in list(archive.iter_articles(site)):
         pages = [archive.raw_page(url) for url in [stored["url"], *stored.get("page_urls", [])]]
         # Without the raw bytes of every page there is nothing to re-parse from.
-        article = _reparsed(stored["site"], pages) if all(pages) else None
+        known = stored["site"] in registry
+        article = _reparsed(registry, stored["site"], pages) if known and all(pages) else None
         if article is None:
             outcomes["skipped"] += 1
             continue
@@ -26,8 +27,8 @@ def reparse_archive(archive: Archive, site: str | None = None) -> Counter[str]:
     return outcomes
 
 
-def _reparsed(site_key: str, pages: list[dict[str, Any]]) -> Article | None:
-    site = get_site(site_key)
+def _reparsed(registry: SiteRegistry, site_key: str, pages: list[dict[str, Any]]) -> Article | None:
+    site = registry.get(site_key)
     articles = [site.parse_page(_page(raw)).article for raw in pages]
     if articles[0] is None:
         return None

@@ -25,9 +25,10 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 
+from config import LoadedConfig, ScheduledJob
 from jobs import tasks
-from jobs.config import JobSpec, SchedulerConfig
 from storage.engine import create_archive_engine, resolve_url
 
 logger = logging.getLogger(__name__)
@@ -51,20 +52,34 @@ def _with_kwargs(job: Job, **extra: Any) -> Job:
     return clone
 
 
+class LedgerScheduler(BackgroundScheduler):
+    """APScheduler's background scheduler, minus one last pass over due jobs while it shuts down.
+
+    APScheduler 3 processes due jobs once more when ``shutdown`` wakes its thread: their submission fails
+    ("cannot schedule new futures after shutdown") and their next fire time moves past them unrecorded.
+    Left due instead, a restarted daemon runs them or records them as missed, so every firing gets a row.
+    """
+
+    def _process_jobs(self) -> float | None:
+        if self.state != STATE_RUNNING:
+            return None
+        return super()._process_jobs()
+
+
 class Daemon:
     """Owns the APScheduler instance, the job definitions and an orderly shutdown."""
 
-    def __init__(self, config: SchedulerConfig, db: str | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(self, config: LoadedConfig, db: str | None = None, env: dict[str, str] | None = None) -> None:
         self.config = config
         self.runtime = tasks.Runtime(config=config, db=db, env=env)
         self.engine = create_archive_engine(resolve_url(db))
         self.delays: list[float] = []  # seconds between planned and actual start, per firing
-        self.scheduler = BackgroundScheduler(
+        self.scheduler = LedgerScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=JOBS_TABLE)},
             executors={"default": LedgerExecutor(max_workers=max(4, len(config.jobs)))},
-            job_defaults={"coalesce": config.coalesce, "max_instances": 1,
-                          "misfire_grace_time": config.misfire_grace_seconds},
-            timezone=config.timezone,
+            job_defaults={"coalesce": config.scheduler.coalesce, "max_instances": 1,
+                          "misfire_grace_time": config.scheduler.misfire_grace_seconds},
+            timezone=config.scheduler.timezone,
         )
         self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
         self.scheduler.add_listener(self._on_overlap, EVENT_JOB_MAX_INSTANCES)
@@ -86,7 +101,7 @@ class Daemon:
         self.start()
         while not self._stop.wait(0.5):
             pass
-        logger.info("stopping: no new jobs; running crawls get %s s", self.config.shutdown_grace_seconds)
+        logger.info("stopping: no new jobs; running crawls get %s s", self.config.scheduler.shutdown_grace_seconds)
         self.stop()
 
     def request_stop(self) -> None:
@@ -96,7 +111,7 @@ class Daemon:
         """No new firings; running crawls get the grace period, then are stopped and recorded."""
         self.scheduler.pause()
         self.runtime.stopping.set()
-        deadline = time.monotonic() + self.config.shutdown_grace_seconds
+        deadline = time.monotonic() + self.config.scheduler.shutdown_grace_seconds
         while self._children() and time.monotonic() < deadline:
             time.sleep(0.2)
         for child in self._children():
@@ -115,12 +130,12 @@ class Daemon:
             if job.id not in wanted:
                 job.remove()
         for spec in wanted.values():
-            trigger = spec.trigger(self.config.timezone)
+            trigger = spec.trigger(self.config.scheduler.timezone)
             kwargs = {"site": spec.site, "kind": spec.kind, "days": spec.days}
             existing = self.scheduler.get_job(spec.id)
             if existing and str(existing.trigger) == str(trigger) and existing.kwargs == kwargs:
                 continue
-            at_start = existing is None and spec.kind == "full" and self.config.first_full_crawl_at_start
+            at_start = existing is None and spec.kind == "full" and self.config.scheduler.first_full_crawl_at_start
             first = datetime.now(trigger.timezone) if at_start else None
             self.scheduler.add_job(JOB_FUNCTION, trigger, id=spec.id, name=spec.id, kwargs=kwargs,
                                    replace_existing=True, **({"next_run_time": first} if first else {}))
@@ -128,7 +143,7 @@ class Daemon:
     def _on_missed(self, event: JobExecutionEvent) -> None:
         site, kind = _site_kind(event.job_id)
         tasks.record_without_crawl(site, kind, "missed", event.scheduled_run_time.isoformat(),
-                                   f"missed: more than {self.config.misfire_grace_seconds} s late")
+                                   f"missed: more than {self.config.scheduler.misfire_grace_seconds} s late")
 
     def _on_overlap(self, event: JobSubmissionEvent) -> None:
         site, kind = _site_kind(event.job_id)
@@ -145,7 +160,7 @@ def _site_kind(job_id: str) -> tuple[str, str]:
     return site, kind
 
 
-def next_fire_times(config: SchedulerConfig, db: str | None = None) -> list[dict[str, Any]]:
+def next_fire_times(config: LoadedConfig, db: str | None = None) -> list[dict[str, Any]]:
     """Each configured job with its trigger and next fire time (the stored one if the daemon ran before)."""
     daemon = Daemon(config, db)
     daemon.scheduler.start(paused=True)
@@ -157,11 +172,11 @@ def next_fire_times(config: SchedulerConfig, db: str | None = None) -> list[dict
     return [_describe(spec, stored.get(spec.id), config) for spec in config.jobs]
 
 
-def _describe(spec: JobSpec, job: Job | None, config: SchedulerConfig) -> dict[str, Any]:
-    trigger = spec.trigger(config.timezone)
+def _describe(spec: ScheduledJob, job: Job | None, config: LoadedConfig) -> dict[str, Any]:
+    trigger = spec.trigger(config.scheduler.timezone)
     upcoming = job.next_run_time if job is not None and str(job.trigger) == str(trigger) else None
     if upcoming is None:
         upcoming = trigger.get_next_fire_time(None, datetime.now(trigger.timezone))
-    schedule = spec.cron or f"every {spec.interval_seconds:g} s"
+    schedule = spec.job.describe()
     return {"job": spec.id, "site": spec.site, "kind": spec.kind, "schedule": schedule,
             "next_run_at": upcoming.replace(microsecond=0).isoformat()}

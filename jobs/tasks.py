@@ -15,7 +15,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 
-from jobs.config import DEFAULT_CONFIG, SchedulerConfig
+from config import DEFAULT_CONFIG, LoadedConfig
 from jobs.locks import AlreadyRunning, site_lock
 from storage import open_archive
 
@@ -25,7 +25,7 @@ KILL_WAIT_SECONDS = 10
 
 @dataclass
 class Runtime:
-    config: SchedulerConfig
+    config: LoadedConfig
     db: str | None = None
     env: dict[str, str] | None = None  # environment of crawl children (tests point http_proxy at a mirror)
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -70,7 +70,7 @@ def record_run_without_crawl(db: str | None, site: str, trigger: str, status: st
 
 
 def crawl_command(runtime: Runtime, site: str, kind: str, days: int, run_id: int) -> list[str]:
-    base = list(runtime.config.crawl_command) or [sys.executable, "-m", "jobs", "crawl"]
+    base = list(runtime.config.scheduler.crawl_command) or [sys.executable, "-m", "jobs", "crawl"]
     args = [site, "--quiet", "--mode", kind, "--recent-days", str(days), "--run-id", str(run_id),
             "--trigger", f"schedule:{kind}", "--lock-held"]
     return base + args + (["--db", runtime.db] if runtime.db else [])
@@ -86,14 +86,14 @@ def _run_child(runtime: Runtime, site: str, kind: str, days: int, run_id: int) -
         with runtime.lock:
             runtime.children.add(child)
         try:
-            timed_out = _wait(child, runtime.config.crawl_timeout_seconds)
+            timed_out = _wait(child, runtime.config.scheduler.crawl_timeout_seconds)
         finally:
             with runtime.lock:
                 runtime.children.discard(child)
         stderr.seek(0)
         tail = [line for line in stderr.read().decode("utf-8", "replace").splitlines() if line.strip()][-3:]
     if timed_out:
-        return "timeout", [f"crawl still running after {runtime.config.crawl_timeout_seconds:g} s; stopped"]
+        return "timeout", [f"crawl still running after {runtime.config.scheduler.crawl_timeout_seconds:g} s; stopped"]
     with open_archive(runtime.db) as archive:
         run = archive.get_run(run_id)
     if run is not None and run["status"] != "running":

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sites import get_site
+from crawler.sites import builtin_site
 from mirror import BUNDLED_PAGES
 from storage import open_archive
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "hlj_people"
-site = get_site("hlj_people")
+site = builtin_site("hlj_people")
 
 
 def crawl(root: Path, db: Path, *, overrides: dict | None = None, spider_args: dict | None = None,
@@ -169,10 +169,10 @@ def test_scrapy_crawl_offline_records_a_failed_run_with_one_line_per_failure(tmp
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, env=env_free_of_proxies)
     assert "Traceback" not in result.stderr
     failures = [line for line in result.stderr.splitlines() if " failed http" in line]
-    assert len(failures) == len(site.START_URLS)
+    assert len(failures) == len(site.start_urls)
     run = runs(db)[-1]
     assert run["status"] == "failed"
-    assert run["pages_failed"] == len(site.START_URLS)
+    assert run["pages_failed"] == len(site.start_urls)
 
 
 @pytest.mark.parametrize("args", [["--help"], ["crawl", "--help"], ["extract", "--help"]])

@@ -7,8 +7,11 @@ import contextlib
 import pytest
 
 from crawler.models import Page
-from crawler.sites import ParseError, dbw, get_site, site_for_url
+from crawler.sites import ParseError, SiteRegistry, builtin_site
 from tests.support.site_fixtures import SiteFixtures
+
+REGISTRY = SiteRegistry()
+dbw = builtin_site("dbw")
 
 SITE = "dbw"
 ARTICLE_URL = "http://palj.dbw.cn/system/2024/10/17/059375938.shtml"
@@ -29,11 +32,11 @@ def test_body_has_no_empty_or_padded_paragraphs(case: str) -> None:
 
 
 def test_module_api() -> None:
-    assert dbw.SITE == SITE and dbw.ALLOWED_DOMAINS == ["dbw.cn"]
-    assert all(url.startswith("http://") and dbw.is_list_url(url) for url in dbw.START_URLS)
-    assert get_site(SITE) is dbw
-    assert site_for_url(ARTICLE_URL) is dbw and site_for_url("http://www.dbw.cn/index.shtml") is dbw
-    assert site_for_url("http://dbw.cn.evil.example/system/2024/10/17/059375938.shtml") is None
+    assert dbw.key == SITE and dbw.allowed_domains == ("dbw.cn",)
+    assert all(url.startswith("http://") and dbw.is_list_url(url) for url in dbw.start_urls)
+    assert REGISTRY.get(SITE) is dbw
+    assert REGISTRY.for_url(ARTICLE_URL) is dbw and REGISTRY.for_url("http://www.dbw.cn/index.shtml") is dbw
+    assert REGISTRY.for_url("http://dbw.cn.evil.example/system/2024/10/17/059375938.shtml") is None
 
 
 @pytest.mark.parametrize(("url", "article", "listing"), [

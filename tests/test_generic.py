@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.generic import ExtractionError, extract_article
+from crawler.errors import ParseError
+from crawler.generic import extract_article
 from crawler.models import Article, Page
 from crawler.text.dates import SHANGHAI
 
@@ -172,11 +173,11 @@ def test_selector_for_unknown_field_is_rejected() -> None:
         (b"", "empty page"),
         (b"   \n ", "empty page"),
         (b"<html><body><div><a href='/'>\xe9\xa6\x96\xe9\xa1\xb5</a></div></body></html>", "no article text"),
-        (b"\x00\x01\x02garbage\xff\xfe", "no article text"),
+        (b"\x00\x01\x02garbage\xff\xfe", "not an HTML page"),
     ],
 )
-def test_garbage_page_raises_extraction_error(body: bytes, reason: str) -> None:
-    with pytest.raises(ExtractionError, match=reason) as raised:
+def test_garbage_page_raises_parse_error(body: bytes, reason: str) -> None:
+    with pytest.raises(ParseError, match=reason) as raised:
         extract_article(Page("https://example.cn/bad.html", body))
     assert raised.value.url == "https://example.cn/bad.html"
     assert "https://example.cn/bad.html" in str(raised.value)

@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 
 from crawler.models import Page
-from crawler.sites import ParseError, get_site, hlj_people, site_for_url
+from crawler.sites import ParseError, SiteRegistry, builtin_site
+from crawler.sites.hlj_people import CHANNELS
 from tests.support.site_fixtures import SiteFixtures
+
+REGISTRY = SiteRegistry()
+hlj_people = builtin_site("hlj_people")
 
 SITE_FIXTURES = SiteFixtures('hlj_people')
 FIXTURES = SITE_FIXTURES.folder
@@ -43,15 +47,15 @@ def test_merge_pages_joins_the_three_pages_in_order() -> None:
 
 
 def test_module_api() -> None:
-    assert hlj_people.SITE == "hlj_people"
+    assert hlj_people.key == "hlj_people"
     channels = ("220027", "220024", "220075", "338553")
-    assert [f"http://hlj.people.com.cn/GB/{c}/index.html" for c in channels] == hlj_people.START_URLS
-    assert hlj_people.CHANNELS["220027"] == "省内要闻" and hlj_people.CHANNELS["338553"] == "社会政法"
-    assert get_site("hlj_people") is hlj_people
-    assert site_for_url("http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html") is hlj_people
-    assert site_for_url("http://www.hljnews.cn/system/2021/07/16/014512345.shtml") is None
+    assert [f"http://hlj.people.com.cn/GB/{c}/index.html" for c in channels] == list(hlj_people.start_urls)
+    assert CHANNELS["220027"] == "省内要闻" and CHANNELS["338553"] == "社会政法"
+    assert REGISTRY.get("hlj_people") is hlj_people
+    assert REGISTRY.for_url("http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html") is hlj_people
+    assert REGISTRY.for_url("http://www.hljnews.cn/system/2021/07/16/014512345.shtml") is None
     with pytest.raises(KeyError):
-        get_site("nope")
+        REGISTRY.get("nope")
 
 
 @pytest.mark.parametrize(("url", "article", "listing"), [
@@ -105,11 +109,15 @@ def test_published_at_falls_back_to_meta_date_without_a_dateline() -> None:
 
 def test_parsers_do_not_import_scrapy_or_touch_the_network() -> None:
     code = ("import sys, socket\n"
-            "socket.socket = None\n"
-            "from crawler.sites import hlj_people\n"
+            "class NoNetwork(socket.socket):\n"
+            "    def connect(self, *args): raise AssertionError('a parser touched the network')\n"
+            "    connect_ex = sendto = connect\n"
+            "socket.socket = NoNetwork\n"
+            "socket.getaddrinfo = socket.create_connection = NoNetwork.connect\n"
+            "from crawler.sites import BUILTIN_SITES\n"
             "from crawler.models import Page\n"
             "page = Page('http://hlj.people.com.cn/', b'<html><body><a href=\"/x\">x</a></body></html>')\n"
-            "hlj_people.parse_page(page)\n"
+            "for site in BUILTIN_SITES: site.parse_page(page)\n"
             "assert 'scrapy' not in sys.modules and 'twisted' not in sys.modules, sorted(sys.modules)\n")
     root = Path(__file__).resolve().parents[1]
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)

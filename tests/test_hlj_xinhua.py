@@ -7,8 +7,11 @@ import contextlib
 import pytest
 
 from crawler.models import Page
-from crawler.sites import ParseError, get_site, hlj_xinhua, site_for_url
+from crawler.sites import ParseError, SiteRegistry, builtin_site
 from tests.support.site_fixtures import SiteFixtures
+
+REGISTRY = SiteRegistry()
+hlj_xinhua = builtin_site("hlj_xinhua")
 
 SITE = "hlj_xinhua"
 ARTICLE_URL = "http://www.hlj.news.cn/20240520/6f1c2a9e8b7d4c3fa1e2d3c4b5a69788/c.html"
@@ -29,12 +32,12 @@ def test_body_has_no_empty_or_padded_paragraphs(case: str) -> None:
 
 
 def test_module_api() -> None:
-    assert hlj_xinhua.SITE == SITE and hlj_xinhua.ALLOWED_DOMAINS == ["hlj.news.cn"]
+    assert hlj_xinhua.key == SITE and hlj_xinhua.allowed_domains == ("hlj.news.cn",)
     assert all(url.startswith("http://www.hlj.news.cn/") and hlj_xinhua.is_list_url(url)
-               for url in hlj_xinhua.START_URLS)
-    assert get_site(SITE) is hlj_xinhua
-    assert site_for_url(ARTICLE_URL) is hlj_xinhua
-    assert site_for_url("http://www.he.news.cn/20240515/d59c39d4160a4fe4b3084c3e4abfb450/c.html") is None
+               for url in hlj_xinhua.start_urls)
+    assert REGISTRY.get(SITE) is hlj_xinhua
+    assert REGISTRY.for_url(ARTICLE_URL) is hlj_xinhua
+    assert REGISTRY.for_url("http://www.he.news.cn/20240515/d59c39d4160a4fe4b3084c3e4abfb450/c.html") is None
 
 
 @pytest.mark.parametrize(("url", "article", "listing"), [

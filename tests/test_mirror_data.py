@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from crawler.models import Page
-from crawler.sites import ParseError, hlj_people
+from crawler.sites import ParseError, builtin_site
+from crawler.sites.hlj_people import CHANNELS
 
+hlj_people = builtin_site("hlj_people")
 MIRROR = Path(__file__).resolve().parents[1] / "mirror" / "pages"
 ROUTES = tomllib.loads((MIRROR / "ROUTES.toml").read_text(encoding="utf-8"))
 MALFORMED = {entry["url"] for entry in ROUTES["malformed"]}
@@ -28,7 +30,7 @@ def _page(url: str) -> Page:
 
 
 def _is_people_host(folder: str) -> bool:
-    return any(folder == domain or folder.endswith("." + domain) for domain in hlj_people.ALLOWED_DOMAINS)
+    return any(folder == domain or folder.endswith("." + domain) for domain in hlj_people.allowed_domains)
 
 
 # The other outlets' mirror files are checked by tests/test_mirror_data_outlets.py.
@@ -41,8 +43,8 @@ LISTS = [u for u in FILES if hlj_people.is_list_url(u)]
 def test_mirror_layout() -> None:
     assert 10 <= len(ARTICLES) <= 14
     assert len(LISTS) == 8
-    assert set(LISTS) >= {f"http://hlj.people.com.cn/GB/{c}/index2.html" for c in hlj_people.CHANNELS}
-    assert set(hlj_people.START_URLS) <= set(LISTS)
+    assert set(LISTS) >= {f"http://hlj.people.com.cn/GB/{c}/index2.html" for c in CHANNELS}
+    assert set(hlj_people.start_urls) <= set(LISTS)
     assert len(MISSING) == 1 and len(MALFORMED) == 1 and len(REDIRECTS) == 1
     assert set(FILES) >= MALFORMED
     assert all(target in ARTICLES for target in REDIRECTS.values())

@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from scrapy.utils.test import get_crawler
 
-from crawler import outlets
+from config import DEFAULT_CONFIG, ConfigError, config_path
 from crawler.errors import ParseError
 from crawler.models import Page
-from crawler.outlets import OutletConfigError, OutletSite, config_path, load_outlets
-from crawler.sites import get_site, site_for_url
-from crawler.spiders.outlet import OutletSpider
+from crawler.sites import OutletSite, load_sites
+from crawler.spiderloader import SiteSpiderLoader
 from jobs.cli.sites import sites
-from jobs.crawl import site_keys
+from jobs.crawl import crawl_settings
 from jobs.extract import extract_page
 from jobs.reparse import reparse_archive
 from mirror import Mirror, MirrorServer
@@ -72,20 +72,26 @@ def saved_page(url: str) -> Page:
 
 
 @pytest.fixture(autouse=True)
-def no_loaded_configs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts with no config loaded and none found by default."""
-    monkeypatch.setattr(outlets, "_loaded", {})
+def no_config_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test names its config file; none comes from the environment."""
     monkeypatch.delenv("HLJNEWS_CONFIG", raising=False)
+
+
+def load_outlet(path: Path, key: str = "example_city") -> OutletSite:
+    _, registry = load_sites(path)
+    site = registry.get(key)
+    assert isinstance(site, OutletSite)
+    return site
 
 
 @pytest.fixture
 def plain(tmp_path: Path) -> OutletSite:
-    return load_outlets(write_config(tmp_path, OUTLET, name="plain.toml"))["example_city"]
+    return load_outlet(write_config(tmp_path, OUTLET, name="plain.toml"))
 
 
 @pytest.fixture
 def tuned(tmp_path: Path) -> OutletSite:
-    return load_outlets(write_config(tmp_path, {**OUTLET, "selectors": SELECTORS}, name="tuned.toml"))["example_city"]
+    return load_outlet(write_config(tmp_path, {**OUTLET, "selectors": SELECTORS}, name="tuned.toml"))
 
 
 # -- config checks ---------------------------------------------------------------------------------------
@@ -96,25 +102,24 @@ def without(name: str) -> dict[str, Any]:
 
 
 BAD_CONFIGS = {
-    "missing_key": ([without("key")], "outlet #1, key: missing"),
-    "bad_key": ([{**OUTLET, "key": "Example-City"}], "outlet Example-City, key"),
-    "built_in_key": ([{**OUTLET, "key": "hlj_people"}], "outlet hlj_people, key: 'hlj_people' is already a built-in"),
-    "spider_key": ([{**OUTLET, "key": "outlet"}], "outlet outlet, key"),
-    "twice": ([OUTLET, OUTLET], "outlet example_city, key: defined twice"),
-    "missing_start_urls": ([without("start_urls")], "outlet example_city, start_urls: missing"),
-    "start_url_not_url": ([{**OUTLET, "start_urls": ["www.example-city.gov.cn"]}], "example_city, start_urls"),
-    "missing_article_pattern": ([without("article_url_pattern")], "example_city, article_url_pattern: missing"),
+    "missing_key": ([without("key")], "outlets.#1.key: missing"),
+    "bad_key": ([{**OUTLET, "key": "Example-City"}], "outlets.Example-City.key: 'Example-City' is not a site key"),
+    "built_in_key": ([{**OUTLET, "key": "hlj_people"}], "outlets.hlj_people.key: 'hlj_people' is already a built-in"),
+    "twice": ([OUTLET, OUTLET], "outlets: key(s) example_city defined twice"),
+    "missing_start_urls": ([without("start_urls")], "outlets.example_city.start_urls: missing"),
+    "start_url_not_url": ([{**OUTLET, "start_urls": ["www.example-city.gov.cn"]}], "example_city.start_urls"),
+    "missing_article_pattern": ([without("article_url_pattern")], "example_city.article_url_pattern: missing"),
     "bad_article_regex": ([{**OUTLET, "article_url_pattern": "^http://(www"}],
-                          "example_city, article_url_pattern: bad regular expression"),
+                          "example_city.article_url_pattern: bad regular expression"),
     "bad_list_regex": ([{**OUTLET, "list_url_pattern": "index[0-9.html"}],
-                       "example_city, list_url_pattern: bad regular expression"),
+                       "example_city.list_url_pattern: bad regular expression"),
     "unknown_selector_field": ([{**OUTLET, "selectors": {"headline": "h1"}}],
-                               "example_city, selectors: unknown field(s) headline"),
-    "bad_selector": ([{**OUTLET, "selectors": {"title": "h1[[["}}], "example_city, selectors.title"),
-    "unknown_option": ([{**OUTLET, "start_url": "x"}], "example_city: unknown option(s) start_url"),
+                               "example_city.selectors: unknown field(s) headline"),
+    "bad_selector": ([{**OUTLET, "selectors": {"title": "h1[[["}}], "example_city.selectors: title: not a valid"),
+    "unknown_option": ([{**OUTLET, "start_url": "x"}], "example_city.start_url: unknown setting"),
     "domains_miss_start_url": ([{**OUTLET, "allowed_domains": ["other.gov.cn"]}],
-                               "example_city, allowed_domains: do not cover the start URL host(s) " + HOST),
-    "zero_list_pages": ([{**OUTLET, "max_list_pages": 0}], "example_city, max_list_pages"),
+                               "example_city.allowed_domains: do not cover the start URL host(s) " + HOST),
+    "zero_list_pages": ([{**OUTLET, "max_list_pages": 0}], "example_city.max_list_pages"),
 }
 
 
@@ -122,40 +127,51 @@ BAD_CONFIGS = {
 def test_a_bad_outlet_is_one_line_naming_the_file_outlet_and_field(tmp_path: Path, case: str) -> None:
     tables, expected = BAD_CONFIGS[case]
     path = write_config(tmp_path, *tables)
-    with pytest.raises(OutletConfigError) as raised:
-        load_outlets(path)
+    with pytest.raises(ConfigError) as raised:
+        load_sites(path)
     message = str(raised.value)
     assert isinstance(raised.value, ValueError)
     assert message.startswith(f"config {path}: ") and expected in message
     assert "\n" not in message
 
 
+def test_every_problem_of_a_config_is_reported_at_once(tmp_path: Path) -> None:
+    path = write_config(tmp_path, without("key"), {**OUTLET, "max_list_pages": 0, "start_url": "x"})
+    with pytest.raises(ConfigError) as raised:
+        load_sites(path)
+    assert raised.value.problems == ["outlets.#1.key: missing",
+                                     "outlets.example_city.max_list_pages: Input should be greater than or equal to 1 "
+                                     "(got 0)",
+                                     "outlets.example_city.start_url: unknown setting"]
+
+
 def test_a_config_that_is_not_toml_is_one_line(tmp_path: Path) -> None:
     path = tmp_path / "hljnews.toml"
     path.write_text("[[outlets]]\nkey = example_city\n", encoding="utf-8")
-    with pytest.raises(OutletConfigError, match="is not valid TOML"):
-        load_outlets(path)
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_sites(path)
 
 
-def test_a_config_without_outlets_has_none_and_other_tables_are_left_to_their_readers(tmp_path: Path) -> None:
+def test_a_config_without_outlets_has_only_the_built_in_sites(tmp_path: Path) -> None:
     path = tmp_path / "hljnews.toml"
     path.write_text('[scheduler]\ntimezone = "UTC"\n[[sites]]\nkey = "hlj_people"\n', encoding="utf-8")
-    assert load_outlets(path) == {}
+    config, registry = load_sites(path)
+    assert registry.keys() == ["hlj_people", "hlj_xinhua", "dbw"]
+    assert config.scheduler.timezone == "UTC" and [site.key for site in config.sites or []] == ["hlj_people"]
 
 
 def test_defaults_name_domains_and_list_pages(tmp_path: Path, plain: OutletSite) -> None:
-    outlet = load_outlets(write_config(tmp_path, without("name")))["example_city"]
+    outlet = load_outlet(write_config(tmp_path, without("name")))
     assert outlet.name == "example_city"
     assert plain.name == "示例市人民政府"
-    assert plain.ALLOWED_DOMAINS == [HOST]
-    start_urls = plain.START_URLS
-    assert start_urls == OUTLET["start_urls"]
-    assert plain.SITE == "example_city"
+    assert plain.allowed_domains == (HOST,)
+    assert list(plain.start_urls) == OUTLET["start_urls"]
+    assert plain.key == "example_city"
     assert plain.max_list_pages is None and plain.selectors == {}
 
 
 def test_the_example_config_defines_an_outlet_whose_patterns_fit_its_urls() -> None:
-    outlet = load_outlets(ROOT / "hljnews.example.toml")["hljnews_cn"]
+    outlet = load_outlet(ROOT / "hljnews.example.toml", "hljnews_cn")
     assert outlet.is_article_url("http://www.hljnews.cn/ljxw/content/2024-03/15/content_781234.html")
     assert outlet.is_list_url("http://www.hljnews.cn/ljxw/index_2.html") and outlet.is_list_url("http://www.hljnews.cn/")
     assert not outlet.is_article_url("http://www.hljnews.cn/ljxw/index.html")
@@ -165,7 +181,7 @@ def test_config_path_is_the_setting_else_the_environment_else_hljnews_toml_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert config_path() is None
+    assert config_path() == DEFAULT_CONFIG
     (tmp_path / "hljnews.toml").write_text("", encoding="utf-8")
     assert config_path() == Path("hljnews.toml")
     monkeypatch.setenv("HLJNEWS_CONFIG", "/etc/hljnews/env.toml")
@@ -175,8 +191,8 @@ def test_config_path_is_the_setting_else_the_environment_else_hljnews_toml_here(
 
 def test_a_named_config_that_does_not_exist_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HLJNEWS_CONFIG", str(tmp_path / "missing.toml"))
-    with pytest.raises(OutletConfigError, match="cannot read config"):
-        outlets.configured_outlets()
+    with pytest.raises(ConfigError, match=r"missing\.toml: cannot read it"):
+        load_sites()
 
 
 # -- parsing the example-city site -----------------------------------------------------------------------
@@ -242,8 +258,8 @@ class TestFarmMeetingArticle:
 
 
 def test_a_selector_that_finds_nothing_empties_its_field(tmp_path: Path) -> None:
-    outlet = load_outlets(write_config(tmp_path, {**OUTLET, "selectors": {"source": "span.no-such-class"}}))
-    assert farm_meeting(outlet["example_city"])["source"] == ""
+    outlet = load_outlet(write_config(tmp_path, {**OUTLET, "selectors": {"source": "span.no-such-class"}}))
+    assert farm_meeting(outlet)["source"] == ""
 
 
 def test_an_article_page_without_text_is_a_parse_error(plain: OutletSite) -> None:
@@ -267,28 +283,36 @@ def test_merged_pages_join_their_bodies(plain: OutletSite) -> None:
 # -- the rest of hljnews sees configured outlets ---------------------------------------------------------
 
 
-def test_registry_spider_keys_and_extract_find_the_configured_outlet(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("HLJNEWS_CONFIG", str(write_config(tmp_path, {**OUTLET, "selectors": SELECTORS})))
-    assert isinstance(get_site("example_city"), OutletSite)
-    assert site_for_url(FARM_MEETING) is get_site("example_city")
-    assert site_for_url("http://hlj.people.com.cn/GB/220027/index.html") is get_site("hlj_people")
-    assert site_for_url("http://www.other.gov.cn/") is None
-    with pytest.raises(KeyError):
-        get_site("no_such_site")
-    assert {"hlj_people", "example_city"} <= set(site_keys()) and "outlet" not in site_keys()
-    extracted = extract_page(saved_page(FARM_MEETING).body, FARM_MEETING, GB2312)
+def test_registry_spider_keys_and_extract_find_the_configured_outlet(tmp_path: Path) -> None:
+    _, registry = load_sites(write_config(tmp_path, {**OUTLET, "selectors": SELECTORS}))
+    assert isinstance(registry.get("example_city"), OutletSite)
+    assert registry.for_url(FARM_MEETING) is registry.get("example_city")
+    assert registry.for_url("http://hlj.people.com.cn/GB/220027/index.html") is registry.get("hlj_people")
+    assert registry.for_url("http://www.other.gov.cn/") is None
+    with pytest.raises(KeyError, match="known: hlj_people"):
+        registry.get("no_such_site")
+    assert registry.keys() == ["hlj_people", "hlj_xinhua", "dbw", "example_city"]
+    extracted = extract_page(registry, saved_page(FARM_MEETING).body, FARM_MEETING, GB2312)
     assert extracted["site"] == "example_city" and extracted["authors"] == ["王立新"]
 
 
-def test_the_outlet_spider_takes_its_name_start_urls_and_domains_from_the_outlet(tmp_path: Path) -> None:
+def test_the_spider_of_an_outlet_takes_its_name_start_urls_and_domains_from_the_outlet(tmp_path: Path) -> None:
     config = write_config(tmp_path, OUTLET)
-    spider = OutletSpider(site="example_city", config=str(config))
-    assert (spider.name, spider.site_key) == ("example_city", "example_city")
+    loader = SiteSpiderLoader.from_settings(crawl_settings(config=config))
+    assert loader.list() == ["hlj_people", "hlj_xinhua", "dbw", "example_city"]
+    spider_cls = loader.load("example_city")
+    spider = spider_cls.from_crawler(get_crawler(spider_cls, {"HLJNEWS_CONFIG": str(config)}))
+    assert (spider.name, spider.site.key) == ("example_city", "example_city")
     assert spider.start_urls == OUTLET["start_urls"] and spider.allowed_domains == [HOST]
-    with pytest.raises(ValueError, match="known: example_city"):
-        OutletSpider(site="hljnews_cn", config=str(config))
+    assert loader.find_by_request(scrapy_request(FARM_MEETING)) == ["example_city"]
+    with pytest.raises(KeyError, match="example_city"):
+        loader.load("hljnews_cn")
+
+
+def scrapy_request(url: str) -> Any:
+    from scrapy import Request
+
+    return Request(url)
 
 
 # -- end to end ------------------------------------------------------------------------------------------
@@ -340,8 +364,9 @@ def test_an_outlet_defined_only_in_the_config_is_crawled_stored_and_searchable(
         ("title", "body", "published_at", "source", "authors"), 1.0)
     assert rows["hlj_people"]["kind"] == "built-in" and rows["hlj_people"]["name"] == "人民网黑龙江频道"
 
+    _, registry = load_sites(config)
     with open_archive(str(db)) as archive:
-        assert reparse_archive(archive, "example_city") == {"unchanged": 4}
+        assert reparse_archive(archive, registry, "example_city") == {"unchanged": 4}
 
 
 def test_sites_lists_built_in_sites_on_an_empty_archive_as_a_table(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from crawler.models import Page
-from crawler.sites import get_site
+from crawler.sites import SiteRegistry, builtin_site
 from jobs.cli import main
 from jobs.reparse import reparse_archive
 from storage import open_archive
@@ -17,15 +17,18 @@ from storage import open_archive
 FIXTURES = Path(__file__).parent / "fixtures" / "hlj_people"
 FETCHED_AT = datetime(2021, 7, 16, 3, 0, tzinfo=UTC)
 HEADERS = {"content-type": "text/html; charset=GB2312"}
-site = get_site("hlj_people")
+site = builtin_site("hlj_people")
 
 
 def _store(db: Path, case: str, *, spoil: bool) -> dict:
     expected = json.loads((FIXTURES / f"{case}.json").read_text(encoding="utf-8"))
     body = (FIXTURES / f"{case}.html").read_bytes()
-    article = site.parse_page(Page(expected["url"], body, HEADERS, FETCHED_AT)).article.to_dict()
-    if spoil:  # what an older, worse parser might have stored
-        article["body"] = article["body"] + "\n分享让更多人看到"
+    if spoil:  # what an older, worse parser might have stored: a wrong title and the share line in the body
+        article = {"url": expected["url"], "canonical_url": expected["canonical_url"], "site": "hlj_people",
+                   "title": "人民网", "body": f"{expected['body_first']}\n分享让更多人看到",
+                   "published_at": None}
+    else:
+        article = site.parse_page(Page(expected["url"], body, HEADERS, FETCHED_AT)).article.to_dict()
     with open_archive(str(db)) as archive:
         archive.save_raw_page(expected["url"], body, HEADERS, FETCHED_AT, status=200, site="hlj_people")
         archive.save_article(article, fetched_at=FETCHED_AT)
@@ -37,12 +40,15 @@ def test_reparse_fixes_a_badly_parsed_article_and_keeps_the_old_revision(tmp_pat
     expected = _store(db, "seed_article", spoil=True)
     _store(db, "people_finance_article_magichtml_2024", spoil=False)
     with open_archive(str(db)) as archive:
-        outcomes = reparse_archive(archive)
+        outcomes = reparse_archive(archive, SiteRegistry())
         stored = archive.get_article(expected["canonical_url"])
     assert outcomes == {"updated": 1, "unchanged": 1}
-    assert "分享让更多人看到" not in stored["body"]
+    paragraphs = stored["body"].split("\n")
+    assert (paragraphs[0], paragraphs[-1]) == (expected["body_first"], expected["body_last"])
+    assert stored["title"] == expected["title"] and stored["source"] == expected["source"]
+    assert stored["published_at"] is not None and str(stored["published_at"]).startswith(expected["published_at"][:16])
     assert [r["revision"] for r in stored["revisions"]] == [1, 2]
-    assert "分享让更多人看到" in stored["revisions"][0]["body"]
+    assert stored["revisions"][0]["title"] == "人民网" and "分享让更多人看到" in stored["revisions"][0]["body"]
 
 
 def test_reparse_command_reports_its_outcomes(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ from twisted.python.failure import Failure
 from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPageItem
 from crawler.middlewares import FailedPageMiddleware
 from crawler.responses import NotHtmlError
-from crawler.spiders.hlj_people import HljPeopleSpider
+from crawler.spiderloader import spider_class
+from crawler.spiders.site import SiteSpider
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hlj_people"
 GBK_HEADERS = {"Content-Type": "text/html; charset=GB2312"}
@@ -37,9 +38,10 @@ def response_for(case: dict, url: str | None = None, **kwargs) -> HtmlResponse:
     return HtmlResponse(url, body=body, headers=GBK_HEADERS, request=request)
 
 
-def make_spider(**kwargs) -> HljPeopleSpider:
-    crawler = get_crawler(HljPeopleSpider, {"HLJNEWS_MAX_LIST_PAGES": 2})
-    return HljPeopleSpider.from_crawler(crawler, **kwargs)
+def make_spider(**kwargs) -> SiteSpider:
+    spider_cls = spider_class("hlj_people")
+    crawler = get_crawler(spider_cls, {"HLJNEWS_MAX_LIST_PAGES": 2})
+    return spider_cls.from_crawler(crawler, **kwargs)
 
 
 LIST_CASE = cases(lambda c: bool(c.get("article_urls")) and bool(c.get("next_page_urls")))[0]

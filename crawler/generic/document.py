@@ -1,4 +1,4 @@
-"""Bytes to a cleaned lxml tree: decoding, parsing and removal of never-content elements."""
+"""Removal of never-content elements (scripts, forms, navigation, hidden blocks) from a parsed page."""
 
 from __future__ import annotations
 
@@ -6,34 +6,12 @@ import re
 
 from lxml import etree, html
 
-from crawler.generic.errors import ExtractionError
-from crawler.models import Page
-from crawler.text.decoding import decode_html
-
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 # Elements that never hold article text.
 _DROP_TAGS = [
     "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
     "input", "select", "textarea", "button", "option", "nav", "aside", "link", "meta", "head",
 ]
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-
-
-def decode_page(page: Page) -> str:
-    """The page body as text (the shared decoder: BOM, valid UTF-8, declared charsets, GB18030)."""
-    return decode_html(page.body, page.headers)
-
-
-def parse_document(text: str, url: str) -> html.HtmlElement:
-    """Parse decoded HTML; a page with no markup at all is an ``ExtractionError``."""
-    text = _XML_DECLARATION.sub("", text, count=1)
-    if not text.strip():
-        raise ExtractionError(url, "empty page")
-    try:
-        root = html.document_fromstring(text)
-    except (etree.ParserError, ValueError) as error:
-        raise ExtractionError(url, f"not parseable as HTML ({error})") from error
-    return root
 
 
 def clean_tree(root: html.HtmlElement) -> html.HtmlElement:

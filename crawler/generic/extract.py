@@ -8,25 +8,32 @@ from urllib.parse import urljoin
 
 from lxml import html
 
+from crawler.errors import ParseError
 from crawler.generic import published
 from crawler.generic.blocks import Block, text_blocks
 from crawler.generic.content import Content, find_content
-from crawler.generic.document import clean_tree, decode_page, parse_document
-from crawler.generic.errors import ExtractionError
+from crawler.generic.document import clean_tree
 from crawler.generic.metadata import canonical_url, find_headline, parse_authors, parse_source, parse_title
 from crawler.generic.overrides import apply_overrides
+from crawler.html import parse_html
 from crawler.models import Article, Image, Page
 
 FIELDS = ("title", "body", "published_at", "source", "authors")
 _IMAGE_ATTRIBUTES = ("data-original", "data-src", "src")
 
 
-def extract_article(page: Page, *, site: str = "generic", selectors: dict[str, str] | None = None) -> Article:
-    """Title, body, time, source, authors, images and canonical URL of a news page; selectors win over heuristics."""
+def extract_article(page: Page, *, site: str = "generic", selectors: dict[str, str] | None = None,
+                    root: html.HtmlElement | None = None) -> Article:
+    """Title, body, time, source, authors, images and canonical URL of a news page; selectors win over heuristics.
+
+    ``root`` is the page already parsed by ``crawler.html.parse_html`` (it is not modified), to parse once.
+    """
     unknown = set(selectors or {}) - set(FIELDS)
     if unknown:
         raise ValueError(f"unknown selector field(s) {sorted(unknown)}; expected some of {FIELDS}")
-    root = parse_document(decode_page(page), page.url)
+    root = root if root is not None else parse_html(page)
+    if root is None:
+        raise ParseError(page.url, "empty page")
     cleaned = clean_tree(copy.deepcopy(root))
     blocks = text_blocks(cleaned)
     title = parse_title(root, cleaned)
@@ -45,9 +52,9 @@ def extract_article(page: Page, *, site: str = "generic", selectors: dict[str, s
         images=_images(content, page.url),
     )
     if selectors:
-        apply_overrides(article, html.fromstring(html.tostring(root)), selectors, page.fetched_at)
+        apply_overrides(article, root, selectors, page.fetched_at)
     if not article.body.strip():
-        raise ExtractionError(page.url, "no article text found")
+        raise ParseError(page.url, "no article text found")
     return article
 
 

@@ -1,42 +1,80 @@
-"""Registry of the per-site pure parsers: one module per site key under crawler/sites/."""
+"""Every site hljnews crawls: the built-in parsers and the outlets of a loaded configuration.
+
+The registry is built from a configuration the caller loaded (``SiteRegistry.from_config``); nothing here
+reads a file behind the caller's back. ``load_sites`` is the one place commands load both.
+"""
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
-from typing import TYPE_CHECKING
+import os
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlsplit
 
+from config import LoadedConfig, load_config
 from crawler.errors import ParseError
+from crawler.sites.base import Site
+from crawler.sites.dbw import Dbw
+from crawler.sites.hlj_people import HljPeople
+from crawler.sites.hlj_xinhua import HljXinhua
+from crawler.sites.outlet import OutletSite, outlet_sites
+from crawler.urls import host_in
 
-if TYPE_CHECKING:
-    from crawler.outlets import OutletSite
+__all__ = [
+    "BUILTIN_KEYS", "BUILTIN_SITES", "OutletSite", "ParseError", "Site", "SiteRegistry", "builtin_site",
+    "load_site_config", "load_sites",
+]
 
-__all__ = ["SITE_KEYS", "ParseError", "get_site", "site_for_url"]
-
-# Add a key here when its module lands (hlj_xinhua, dbw, …); modules load on first use.
-SITE_KEYS: tuple[str, ...] = ("hlj_people", "hlj_xinhua", "dbw")
-
-
-def get_site(key: str) -> ModuleType | OutletSite:
-    """The parser module of a site key, else the configured outlet (crawler/outlets.py); KeyError for neither."""
-    if key not in SITE_KEYS:
-        from crawler.outlets import find_outlet  # here: crawler.outlets reads SITE_KEYS from this module
-
-        outlet = find_outlet(key)
-        if outlet is not None:
-            return outlet
-        raise KeyError(f"unknown site {key!r}; known: {', '.join(SITE_KEYS)}")
-    return importlib.import_module(f"crawler.sites.{key}")
+BUILTIN_SITES: tuple[Site, ...] = (HljPeople(), HljXinhua(), Dbw())
+BUILTIN_KEYS: tuple[str, ...] = tuple(site.key for site in BUILTIN_SITES)
 
 
-def site_for_url(url: str) -> ModuleType | OutletSite | None:
-    """The parser module whose ALLOWED_DOMAINS cover the URL's host, else such a configured outlet, or None."""
-    host = (urlsplit(url).hostname or "").lower()
-    for key in SITE_KEYS:
-        module = get_site(key)
-        if any(host == domain or host.endswith("." + domain) for domain in module.ALLOWED_DOMAINS):
-            return module
-    from crawler.outlets import outlet_for_url
+class SiteRegistry:
+    """Sites by key, built-in ones first; looks a site up by key or by the host of a URL."""
 
-    return outlet_for_url(url)
+    def __init__(self, configured: Iterable[Site] = ()) -> None:
+        self._sites: dict[str, Site] = {site.key: site for site in (*BUILTIN_SITES, *configured)}
+
+    @classmethod
+    def from_config(cls, config: LoadedConfig) -> SiteRegistry:
+        """The built-in sites and the config's outlets (ConfigError for an outlet that cannot be used)."""
+        return cls(outlet_sites(config).values())
+
+    def get(self, key: str) -> Site:
+        """The site with this key; KeyError naming the known keys otherwise."""
+        try:
+            return self._sites[key]
+        except KeyError:
+            raise KeyError(f"unknown site {key!r}; known: {', '.join(self._sites)}") from None
+
+    def for_url(self, url: str) -> Site | None:
+        """The site whose allowed domains cover the URL's host (built-in sites first), or None."""
+        host = urlsplit(url).hostname
+        return next((site for site in self._sites.values() if host_in(host, site.allowed_domains)), None)
+
+    def keys(self) -> list[str]:
+        return list(self._sites)
+
+    def __iter__(self) -> Iterator[Site]:
+        return iter(self._sites.values())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._sites
+
+    def __len__(self) -> int:
+        return len(self._sites)
+
+
+def builtin_site(key: str) -> Site:
+    """A built-in site by key (no configuration needed)."""
+    return SiteRegistry().get(key)
+
+
+def load_site_config(path: str | os.PathLike[str] | None = None) -> LoadedConfig:
+    """The configuration file in use (see ``config.config_path``), checked against the built-in site keys."""
+    return load_config(path, builtin_sites=BUILTIN_KEYS)
+
+
+def load_sites(path: str | os.PathLike[str] | None = None) -> tuple[LoadedConfig, SiteRegistry]:
+    """The configuration in use and the registry of its sites: what every command starts from."""
+    config = load_site_config(path)
+    return config, SiteRegistry.from_config(config)

@@ -9,37 +9,27 @@ The saved pages show no hot list, so ``hot_list`` stays empty.
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from collections.abc import Callable
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree, html
 
 from crawler.errors import ParseError
-from crawler.models import Article, Channel, Image, ListPage, Page, ParsedPage
-from crawler.sites.common import first_text, join_pages, page_document, unique
+from crawler.models import Article, Channel, Image, ListPage, Page
+from crawler.sites.base import Site
+from crawler.sites.common import first_text, unique
 from crawler.text.bylines import parse_editors, parse_reporters
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
+from crawler.urls import following_pages, host_in
 
-__all__ = [
-    "ALLOWED_DOMAINS", "SITE", "START_URLS",
-    "is_article_url", "is_list_url", "merge_pages", "parse_page",
-]
-
-SITE = "dbw"
-ALLOWED_DOMAINS = ["dbw.cn"]
-# Plain http: the live site also answers https, but the offline mirror proxies http only. Homes and channel
-# lists as the article breadcrumbs and the 平安龙江 home link them (``index.shtml``; "/" would be the mirror
-# file index.html, which tests/test_mirror_data.py reads as people.com.cn).
-START_URLS = ["http://www.dbw.cn/index.shtml", "http://palj.dbw.cn/index.shtml",
-              "http://palj.dbw.cn/fzlj/fytd/index.shtml", "http://ljktx.dbw.cn/ljtime/kanlj/index.shtml"]
+__all__ = ["Dbw"]
 
 _ARTICLE_PATH = re.compile(r"^/system/\d{4}/\d{2}/\d{2}/(?P<content>0\d{8})(?:_(?P<page>\d+))?\.shtml$")
-_LIST_PATH = re.compile(r"^/(?:[\w-]+/)*(?:index(?:_(?P<page>\d+))?\.s?html?)?$")
 _TITLE = etree.XPath("//div[contains(@class,'end-k')]/h1")
 _BODY = etree.XPath("//div[contains(@class,'neirong')]")
 _DATELINE = etree.XPath("//div[contains(concat(' ',@class,' '),' time ')]")
 _EDITOR = etree.XPath("//div[contains(@class,'qhui')]")
-_LINKS = etree.XPath("//a/@href")
 _BLOCKS = etree.XPath("./p | ./div | ./center | ./table")
 _CRUMBS = etree.XPath("//div[@class='weizhi']//a[@href]")
 _PAGER = etree.XPath("//div[contains(@class,'neirong')]//a/@href | //div[contains(@class,'page')]//a/@href")
@@ -50,42 +40,48 @@ _ROLE_WORD = re.compile(r"记者|通讯员|实习生|编辑|摄")
 _CAPTION = re.compile(r"^图为|^图[：:]|摄[）)]?$|供图|图片来源")
 
 
-def is_article_url(url: str) -> bool:
-    """Page 1 of a dbw.cn article: ``{channel}.dbw.cn/system/YYYY/MM/DD/0NNNNNNNN.shtml``."""
-    match = _article_match(url)
-    return match is not None and match["page"] is None
+class Dbw(Site):
+    """东北网: the home, its channel subdomains and their enorth CMS article pages."""
 
+    key = "dbw"
+    name = "东北网"
+    allowed_domains = ("dbw.cn",)
+    # Plain http: the live site also answers https, but the offline mirror proxies http only. Homes and channel
+    # lists as the article breadcrumbs and the 平安龙江 home link them (``index.shtml``; "/" would be the
+    # mirror file index.html, which tests/test_mirror_data.py reads as people.com.cn).
+    start_urls = ("http://www.dbw.cn/index.shtml", "http://palj.dbw.cn/index.shtml",
+                  "http://palj.dbw.cn/fzlj/fytd/index.shtml", "http://ljktx.dbw.cn/ljtime/kanlj/index.shtml")
 
-def is_list_url(url: str) -> bool:
-    """A dbw.cn channel list (``/ljtime/kanlj/index.shtml``, ``index_2.shtml`` …) or a channel home."""
-    parts = urlsplit(url)
-    return _is_dbw_host(parts.hostname) and _LIST_PATH.match(parts.path or "/") is not None
+    def is_article_url(self, url: str) -> bool:
+        """Page 1 of a dbw.cn article: ``{channel}.dbw.cn/system/YYYY/MM/DD/0NNNNNNNN.shtml``."""
+        match = _article_match(url)
+        return match is not None and match["page"] is None
 
+    def is_list_url(self, url: str) -> bool:
+        """A dbw.cn channel list (``/ljtime/kanlj/index.shtml``, ``index_2.shtml`` …) or a channel home."""
+        parts = urlsplit(url)
+        return host_in(parts.hostname, self.allowed_domains) and self.list_path.match(parts.path or "/") is not None
 
-def parse_page(page: Page) -> ParsedPage:
-    """Article and list links of one page; ParseError for non-HTML or an article without title/body."""
-    root = page_document(page)
-    if root is None:
-        return ParsedPage(page.url, SITE)
-    listing = _listing(root, page.url) if is_list_url(page.url) else None
-    looks_like_article = bool(_TITLE(root) or _BODY(root)) and listing is None
-    article = _article(root, page) if looks_like_article else None
-    return ParsedPage(page.url, SITE, article=article, listing=listing)
+    def is_article_path(self, path: str) -> bool:
+        return _ARTICLE_PATH.match(path) is not None
 
-
-# Multi-page articles join the same way on every site.
-merge_pages = join_pages
+    def article(self, root: html.HtmlElement, page: Page, listing: ListPage | None) -> Article | None:
+        """The article of a page with the detail template's title or body (list pages have neither)."""
+        if listing is not None or not (_TITLE(root) or _BODY(root)):
+            return None
+        return _article(root, page, self.normalize_url)
 
 
 # -- articles --------------------------------------------------------------------------------------------
 
 
-def _article(root: html.HtmlElement, page: Page) -> Article:
+def _article(root: html.HtmlElement, page: Page, normalize_url: Callable[[str], str]) -> Article:
     title = first_text(_TITLE(root))
     if not title:
         raise ParseError(page.url, "article page without a title")
-    url = _normalize_url(page.url)
-    page_urls = _page_urls(root, url)
+    url = normalize_url(page.url)
+    page_urls = following_pages((normalize_url(urljoin(url, href.strip())) for href in _PAGER(root)),
+                                _content_page, url)
     editors = parse_editors(re.sub(r"(?<!责任)编辑\s*[：:]", "责任编辑：", first_text(_EDITOR(root))))
     containers = _BODY(root)
     paragraphs, images = _body(containers[0], page.url) if containers else ([], [])
@@ -95,7 +91,7 @@ def _article(root: html.HtmlElement, page: Page) -> Article:
     fields = _dateline_fields(dateline)
     bylines = [_writer_byline(fields.get("作者", "")), *paragraphs[:2], *paragraphs[-2:]]
     return Article(
-        url=page.url, canonical_url=re.sub(r"_\d+\.shtml$", ".shtml", url), site=SITE, title=title,
+        url=page.url, canonical_url=re.sub(r"_\d+\.shtml$", ".shtml", url), site=Dbw.key, title=title,
         body="\n".join(paragraphs), published_at=parse_datetime(fields.get("时间", dateline)),
         source=fields.get("来源", ""), authors=unique(n for text in bylines for n in parse_reporters(text)),
         editors=editors, channel=_channel(root), content_id=_content_id(url), images=images, page_urls=page_urls,
@@ -155,58 +151,15 @@ def _content_id(url: str) -> str:
     return match["content"] if match else ""
 
 
-def _page_urls(root: html.HtmlElement, url: str) -> list[str]:
-    """Pages 2..N of the article (``…_2.shtml``), in page order."""
-    own = _article_match(url)
-    pages: dict[int, str] = {}
-    for href in _PAGER(root):
-        link = _normalize_url(urljoin(url, href.strip()))
-        match = _article_match(link)
-        if own and match and match["content"] == own["content"] and match["page"] and int(match["page"]) > 1:
-            pages[int(match["page"])] = link
-    return [pages[number] for number in sorted(pages)]
-
-
-# -- channel lists ---------------------------------------------------------------------------------------
-
-
-def _listing(root: html.HtmlElement, url: str) -> ListPage:
-    articles: list[str] = []
-    pages: dict[int, str] = {}
-    directory = urlsplit(url).path.rsplit("/", 1)[0]
-    current = _list_page_number(url)
-    for href in _LINKS(root):
-        link = _normalize_url(urljoin(url, href.strip()))
-        if is_article_url(link):
-            articles.append(link)
-        elif (is_list_url(link) and urlsplit(link).path.rsplit("/", 1)[0] == directory
-              and urlsplit(link).hostname == urlsplit(url).hostname and _list_page_number(link) > current):
-            pages[_list_page_number(link)] = link
-    return ListPage(url, unique(articles), [pages[number] for number in sorted(pages)])
-
-
-def _list_page_number(url: str) -> int:
-    match = _LIST_PATH.match(urlsplit(url).path or "/")
-    return int(match["page"]) if match and match["page"] else 1
+def _content_page(url: str) -> tuple[str, int] | None:
+    """(content id, page number) of an article URL: ``059375938_2.shtml`` is page 2."""
+    match = _article_match(url)
+    return (match["content"], int(match["page"] or 1)) if match else None
 
 
 # -- URLs ------------------------------------------------------------------------------------------------
 
 
-def _is_dbw_host(host: str | None) -> bool:
-    return bool(host) and (host == "dbw.cn" or host.endswith(".dbw.cn"))
-
-
 def _article_match(url: str) -> re.Match[str] | None:
     parts = urlsplit(url)
-    return _ARTICLE_PATH.match(parts.path) if _is_dbw_host(parts.hostname) else None
-
-
-def _normalize_url(url: str) -> str:
-    """dbw.cn URLs as the site links them (it writes ``//host/…``): http, lower-case host, no fragment/query."""
-    parts = urlsplit(url.strip())
-    if not _is_dbw_host(parts.hostname):
-        return urlunsplit(parts._replace(fragment=""))
-    query = "" if _ARTICLE_PATH.match(parts.path) else parts.query
-    return urlunsplit(("http", (parts.hostname or "").lower(), parts.path or "/", query, ""))
-
+    return _ARTICLE_PATH.match(parts.path) if host_in(parts.hostname, Dbw.allowed_domains) else None

@@ -12,30 +12,27 @@ without query or fragment, and page N of an article is canonicalised to page 1.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 from lxml import html
 
 from crawler.errors import ParseError
-from crawler.models import Article, Channel, HotEntry, Image, ListPage, Page, ParsedPage
-from crawler.sites.common import join_pages, meta_content, page_document, unique, xpath
+from crawler.models import Article, Channel, HotEntry, Image, ListPage, Page
+from crawler.sites.base import Site
+from crawler.sites.common import meta_content, unique, xpath
 from crawler.text.bylines import parse_editors, parse_reporters
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
+from crawler.urls import following_pages, host_in
 
-__all__ = [
-    "ALLOWED_DOMAINS", "CHANNELS", "SITE", "START_URLS",
-    "is_article_url", "is_list_url", "merge_pages", "parse_page",
-]
+__all__ = ["CHANNELS", "HljPeople"]
 
-SITE = "hlj_people"
-ALLOWED_DOMAINS = ["people.com.cn"]
 CHANNELS = {"220027": "省内要闻", "220024": "专稿", "220075": "地方视窗", "338553": "社会政法"}
-START_URLS = [f"http://hlj.people.com.cn/GB/{channel_id}/index.html" for channel_id in CHANNELS]
 
 _ARTICLE_PATH = re.compile(r"^/n\d?/\d{4}/\d{4}/c(?P<channel>\d+)-(?P<content>\d+)(?:-(?P<page>\d+))?\.html$")
-_LIST_PATH = re.compile(r"^/(?:GB/(?:\d+/)+(?:index(?P<page>\d*)\.html)?)?$")
+_PAGER = "//div[contains(@class,'zdfy')]//a/@href"  # "下一页" links of a multi-page article
 # Template parts as (landmark, XPath relative to it): a landmark is the first <div> with that class or id,
 # found in one pass over the page, so no query scans the whole document more than once.
 Selectors = tuple[tuple[str, str], ...]
@@ -62,27 +59,37 @@ _HOT_HEADINGS = frozenset({"热门排行", "热点排行", "热门点击排行�
 _CAPTION = re.compile(r"^图为|^图[：:]|摄$|供图|图片来源")
 
 
-def is_article_url(url: str) -> bool:
-    """Page 1 of a people.com.cn article (``/n2/YYYY/MMDD/c{channel}-{content}.html``, also /n1/)."""
-    match = _article_match(url)
-    return match is not None and match["page"] is None
+class HljPeople(Site):
+    """人民网黑龙江频道 and any people.com.cn page of the same templates."""
 
+    key = "hlj_people"
+    name = "人民网黑龙江频道"
+    allowed_domains = ("people.com.cn",)
+    start_urls = tuple(f"http://hlj.people.com.cn/GB/{channel_id}/index.html" for channel_id in CHANNELS)
+    list_path = re.compile(r"^/(?:GB/(?:\d+/)+(?:index(?P<page>\d*)\.html)?)?$")
 
-def is_list_url(url: str) -> bool:
-    """A people.com.cn channel list (``/GB/{channel}/index.html``, ``index2.html`` …) or a channel home."""
-    parts = urlsplit(url)
-    return _is_people_host(parts.hostname) and _LIST_PATH.match(parts.path or "/") is not None
+    def is_article_url(self, url: str) -> bool:
+        """Page 1 of a people.com.cn article (``/n2/YYYY/MMDD/c{channel}-{content}.html``, also /n1/)."""
+        match = _article_match(url)
+        return match is not None and match["page"] is None
 
+    def is_list_url(self, url: str) -> bool:
+        """A people.com.cn channel list (``/GB/{channel}/index.html``, ``index2.html`` …) or a channel home."""
+        parts = urlsplit(url)
+        return host_in(parts.hostname, self.allowed_domains) and self.list_path.match(parts.path or "/") is not None
 
-def parse_page(page: Page) -> ParsedPage:
-    """Article, hot list and list links of one page; ParseError for non-HTML or an article without title/body."""
-    root = page_document(page)
-    if root is None:
-        return ParsedPage(page.url, SITE)
-    listing = _listing(root, page.url) if is_list_url(page.url) else None
-    marks = _landmarks(root)
-    article = _article(root, marks, page) if marks.keys() & {key for key, _ in (*_BODY, *_TITLE)} else None
-    return ParsedPage(page.url, SITE, article=article, hot_list=_hot_list(root, page.url), listing=listing)
+    def is_article_path(self, path: str) -> bool:
+        return _ARTICLE_PATH.match(path) is not None
+
+    def article(self, root: html.HtmlElement, page: Page, listing: ListPage | None) -> Article | None:
+        """The article of a page showing one of the known templates' title or body landmarks."""
+        marks = _landmarks(root)
+        if not marks.keys() & {key for key, _ in (*_BODY, *_TITLE)}:
+            return None
+        return _article(root, marks, page, self.normalize_url)
+
+    def hot_list(self, root: html.HtmlElement, url: str) -> list[HotEntry]:
+        return _hot_list(root, url)
 
 
 def _landmarks(root: html.HtmlElement) -> dict[str, html.HtmlElement]:
@@ -113,19 +120,17 @@ def _text(marks: dict[str, html.HtmlElement], selectors: Selectors) -> str:
     return normalize_space(element.text_content()) if element is not None else ""
 
 
-# Multi-page articles join the same way on every site.
-merge_pages = join_pages
-
-
 # -- articles --------------------------------------------------------------------------------------------
 
 
-def _article(root: html.HtmlElement, marks: dict[str, html.HtmlElement], page: Page) -> Article:
+def _article(root: html.HtmlElement, marks: dict[str, html.HtmlElement], page: Page,
+             normalize_url: Callable[[str], str]) -> Article:
     title = _text(marks, _TITLE)
     if not title:
         raise ParseError(page.url, "article page without a title")
-    url = _normalize_url(page.url)
-    page_urls = _page_urls(root, url)  # before _body drops the pager from the tree
+    url = normalize_url(page.url)
+    pager = (normalize_url(urljoin(url, href.strip())) for href in xpath(_PAGER)(root))
+    page_urls = following_pages(pager, _content_page, url)  # before _body drops the pager from the tree
     container = _first(marks, _BODY)
     if container is not None:
         editor_lines = [*xpath(_EDITOR)(container), *([marks["editor"]] if "editor" in marks else [])]
@@ -138,7 +143,8 @@ def _article(root: html.HtmlElement, marks: dict[str, html.HtmlElement], page: P
     dateline_element = _first(marks, _DATELINE)
     dateline = normalize_space(dateline_element.text_content()) if dateline_element is not None else ""
     return Article(
-        url=page.url, canonical_url=_canonical_url(root, url), site=SITE, title=title, body="\n".join(paragraphs),
+        url=page.url, canonical_url=_canonical_url(root, url, normalize_url), site=HljPeople.key, title=title,
+        body="\n".join(paragraphs),
         published_at=_published_at(root, dateline, page.fetched_at), pretitle=_text(marks, _PRETITLE),
         subtitle=_text(marks, _SUBTITLE), source=_source(root, dateline_element, dateline),
         authors=_authors(marks, paragraphs),
@@ -243,25 +249,19 @@ def _content_id(root: html.HtmlElement, url: str) -> str:
     return meta_content(root, "contentid") or (match["content"] if match else "")
 
 
-def _canonical_url(root: html.HtmlElement, url: str) -> str:
+def _canonical_url(root: html.HtmlElement, url: str, normalize_url: Callable[[str], str]) -> str:
     links = xpath("//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href")(root)
-    canonical = _normalize_url(urljoin(url, links[0].strip())) if links and links[0].strip() else url
+    canonical = normalize_url(urljoin(url, links[0].strip())) if links and links[0].strip() else url
     return re.sub(r"(c\d+-\d+)-\d+\.html$", r"\1.html", canonical)  # page N -> page 1
 
 
-def _page_urls(root: html.HtmlElement, url: str) -> list[str]:
-    """Pages 2..N of a multi-page article, from the ``div.zdfy`` pager, in page order."""
-    own = _article_match(url)
-    pages: dict[int, str] = {}
-    for href in xpath("//div[contains(@class,'zdfy')]//a/@href")(root):
-        link = _normalize_url(urljoin(url, href.strip()))
-        match = _article_match(link)
-        if match and own and match["content"] == own["content"] and match["page"] and int(match["page"]) > 1:
-            pages[int(match["page"])] = link
-    return [pages[number] for number in sorted(pages)]
+def _content_page(url: str) -> tuple[str, int] | None:
+    """(content id, page number) of an article URL: ``c220024-34830127-2.html`` is page 2."""
+    match = _article_match(url)
+    return (match["content"], int(match["page"] or 1)) if match else None
 
 
-# -- hot lists and channel lists -------------------------------------------------------------------------
+# -- hot lists ----------------------------------------------------------------------------------------------
 
 
 def _hot_list(root: html.HtmlElement, url: str) -> list[HotEntry]:
@@ -288,44 +288,9 @@ def _hot_entries(items: html.HtmlElement, url: str) -> list[HotEntry]:
     return entries
 
 
-def _listing(root: html.HtmlElement, url: str) -> ListPage:
-    articles: list[str] = []
-    pages: dict[int, str] = {}
-    directory = urlsplit(url).path.rsplit("/", 1)[0]
-    current = _list_page_number(url)
-    for href in xpath("//a/@href")(root):
-        link = _normalize_url(urljoin(url, href.strip()))
-        if is_article_url(link):
-            articles.append(link)
-        elif is_list_url(link) and urlsplit(link).path.rsplit("/", 1)[0] == directory:
-            number = _list_page_number(link)
-            if number > current and urlsplit(link).hostname == urlsplit(url).hostname:
-                pages[number] = link
-    return ListPage(url, unique(articles), [pages[number] for number in sorted(pages)])
-
-
-def _list_page_number(url: str) -> int:
-    match = _LIST_PATH.match(urlsplit(url).path or "/")
-    return int(match["page"]) if match and match["page"] else 1
-
-
 # -- URLs ------------------------------------------------------------------------------------------------
-
-
-def _is_people_host(host: str | None) -> bool:
-    return bool(host) and (host == "people.com.cn" or host.endswith(".people.com.cn"))
 
 
 def _article_match(url: str) -> re.Match[str] | None:
     parts = urlsplit(url)
-    return _ARTICLE_PATH.match(parts.path) if _is_people_host(parts.hostname) else None
-
-
-def _normalize_url(url: str) -> str:
-    """people.com.cn URLs as the site links them: http, lower-case host, no fragment, no query on articles."""
-    parts = urlsplit(url.strip())
-    if not _is_people_host(parts.hostname):
-        return urlunsplit(parts._replace(fragment=""))
-    query = "" if _ARTICLE_PATH.match(parts.path) else parts.query
-    return urlunsplit(("http", (parts.hostname or "").lower(), parts.path or "/", query, ""))
-
+    return _ARTICLE_PATH.match(parts.path) if host_in(parts.hostname, HljPeople.allowed_domains) else None

@@ -11,34 +11,27 @@ pages show no hot list, so ``hot_list`` stays empty.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree, html
 
 from crawler.errors import ParseError
-from crawler.models import Article, Channel, Image, ListPage, Page, ParsedPage
-from crawler.sites.common import first_text, join_pages, meta_content, page_document, unique, xpath
+from crawler.models import Article, Channel, Image, ListPage, Page
+from crawler.sites.base import Site
+from crawler.sites.common import first_text, meta_content, unique, xpath
 from crawler.text.bylines import parse_editors, parse_reporters
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
+from crawler.urls import following_pages, host_in, normalize_site_url
 
-__all__ = [
-    "ALLOWED_DOMAINS", "SITE", "START_URLS",
-    "is_article_url", "is_list_url", "merge_pages", "parse_page",
-]
+__all__ = ["HljXinhua"]
 
-SITE = "hlj_xinhua"
-ALLOWED_DOMAINS = ["hlj.news.cn"]
-# Plain http: the live site also answers https, but the offline mirror proxies http only. The home page
-# and channel lists follow the platform's layout as he.news.cn links it (首页 /index.htm, /{channel}/index.htm):
-# "/" itself would be a mirror file index.html, which tests/test_mirror_data.py reads as people.com.cn.
-START_URLS = ["http://www.hlj.news.cn/index.htm", "http://www.hlj.news.cn/xinwen/index.htm",
-              "http://www.hlj.news.cn/politics/index.htm"]
+PLATFORM_DOMAINS = ("news.cn",)  # every Xinhua channel shares these URL forms
 
 _NEW_PATH = re.compile(r"^/(?:(?P<channel>[\w/]+?)/)?(?P<date>\d{8})/(?P<hex>[0-9a-f]{32})/c\.html$")
 _OLD_PATH = re.compile(r"^/(?:(?P<channel>[\w/]+?)/)?(?:\d{4}-\d{2}/\d{2})/c_(?P<id>\d+)(?:_(?P<page>\d+))?\.htm$")
-_LIST_PATH = re.compile(r"^/(?:[\w-]+/)*(?:index(?:_(?P<page>\d+))?\.html?)?$")
 _TITLE = etree.XPath("//h1[@id='title'] | //div[contains(@class,'head-line')]/h1/span[@class='title']"
                      " | //div[contains(@class,'head-line')]/h1[not(span[@class='title'])]")
 _BODY = etree.XPath("//span[@id='detailContent'] | //div[@id='detail'][not(.//span[@id='detailContent'])]")
@@ -56,50 +49,60 @@ _WRITER = re.compile(r"作者\s*[：:]\s*(.*?)\s*(?:责任编辑|编辑|[\]】]|
 _SHORT_CAPTION = 80  # a short paragraph right after a picture-only block is that picture's caption
 
 
-def is_article_url(url: str) -> bool:
-    """Page 1 of an hlj.news.cn article: ``/YYYYMMDD/{32 hex}/c.html`` or older ``/dt/YYYY-MM/DD/c_N.htm``."""
-    parts = urlsplit(url)
-    match = _article_match(url)
-    return _is_home_host(parts.hostname) and match is not None and _page_number(match, parts.query) == 1
+class HljXinhua(Site):
+    """新华网黑龙江频道 (hlj.news.cn); the parser reads any page of Xinhua's news.cn platform."""
 
+    key = "hlj_xinhua"
+    name = "新华网黑龙江频道"
+    allowed_domains = ("hlj.news.cn",)
+    # Plain http: the live site also answers https, but the offline mirror proxies http only. The home page and
+    # channel lists follow the platform's layout as he.news.cn links it (首页 /index.htm, /{channel}/index.htm):
+    # "/" itself would be a mirror file index.html, which tests/test_mirror_data.py reads as people.com.cn.
+    start_urls = ("http://www.hlj.news.cn/index.htm", "http://www.hlj.news.cn/xinwen/index.htm",
+                  "http://www.hlj.news.cn/politics/index.htm")
+    list_path = re.compile(r"^/(?:[\w-]+/)*(?:index(?:_(?P<page>\d+))?\.html?)?$")
 
-def is_list_url(url: str) -> bool:
-    """An hlj.news.cn channel list (``/xinwen/index.htm``, ``index_2.htm`` …) or the home page."""
-    parts = urlsplit(url)
-    return _is_home_host(parts.hostname) and _LIST_PATH.match(parts.path or "/") is not None
+    def is_article_url(self, url: str) -> bool:
+        """Page 1 of an hlj.news.cn article: ``/YYYYMMDD/{32 hex}/c.html`` or older ``/dt/YYYY-MM/DD/c_N.htm``."""
+        parts = urlsplit(url)
+        match = _article_match(url)
+        return self.covers(url) and match is not None and _page_number(match, parts.query) == 1
 
+    def is_list_url(self, url: str) -> bool:
+        """An hlj.news.cn channel list (``/xinwen/index.htm``, ``index_2.htm`` …) or the home page."""
+        return self.covers(url) and self.list_path.match(urlsplit(url).path or "/") is not None
 
-def parse_page(page: Page) -> ParsedPage:
-    """Article and list links of one page; ParseError for non-HTML or an article without title/body."""
-    root = page_document(page)
-    if root is None:
-        return ParsedPage(page.url, SITE)
-    listing = _listing(root, page.url) if is_list_url(page.url) else None
-    looks_like_article = bool(_TITLE(root) or _BODY(root)) and listing is None
-    article = _article(root, page) if looks_like_article else None
-    return ParsedPage(page.url, SITE, article=article, listing=listing)
+    def is_article_path(self, path: str) -> bool:
+        return bool(_NEW_PATH.match(path) or _OLD_PATH.match(path))
 
+    def normalize_url(self, url: str) -> str:
+        """URLs of the whole news.cn platform, not only hlj.news.cn, take the site's form."""
+        return normalize_site_url(url, PLATFORM_DOMAINS, self.is_article_path)
 
-# Multi-page articles join the same way on every site.
-merge_pages = join_pages
+    def article(self, root: html.HtmlElement, page: Page, listing: ListPage | None) -> Article | None:
+        """The article of a page with a detail template's title or body (list pages have neither)."""
+        if listing is not None or not (_TITLE(root) or _BODY(root)):
+            return None
+        return _article(root, page, self.normalize_url)
 
 
 # -- articles --------------------------------------------------------------------------------------------
 
 
-def _article(root: html.HtmlElement, page: Page) -> Article:
+def _article(root: html.HtmlElement, page: Page, normalize_url: Callable[[str], str]) -> Article:
     title = first_text(_TITLE(root))
     if not title:
         raise ParseError(page.url, "article page without a title")
-    url = _normalize_url(page.url)
-    page_urls = _page_urls(root, url)
+    url = normalize_url(page.url)
+    page_urls = following_pages((normalize_url(urljoin(url, href.strip())) for href in xpath("//a/@href")(root)),
+                                _old_content_page, url)
     byline = first_text(_EDITOR(root))  # before _body: the editor box may sit inside the body container
     containers = _BODY(root)
     paragraphs, images = _body(containers[0], page.url) if containers else ([], [])
     if not paragraphs:
         raise ParseError(page.url, "article page without body text")
     return Article(
-        url=page.url, canonical_url=_canonical_url(url), site=SITE, title=title, body="\n".join(paragraphs),
+        url=page.url, canonical_url=_canonical_url(url), site=HljXinhua.key, title=title, body="\n".join(paragraphs),
         published_at=_published_at(root), source=_source(root),
         authors=unique(n for text in [_writer_byline(byline), *paragraphs[:2], *paragraphs[-2:]]
                         for n in parse_reporters(text)),
@@ -187,57 +190,21 @@ def _canonical_url(url: str) -> str:
     return re.sub(r"(c_\d+)_\d+\.htm$", r"\1.htm", url)  # page N -> page 1
 
 
-def _page_urls(root: html.HtmlElement, url: str) -> list[str]:
-    """Pages 2..N of an older ``c_N.htm`` article, linked as ``c_N_M.htm``, in page order."""
-    own = _article_match(url)
-    if own is None or "id" not in own.groupdict():
-        return []
-    pages: dict[int, str] = {}
-    for href in xpath("//a/@href")(root):
-        link = _normalize_url(urljoin(url, href.strip()))
-        match = _article_match(link)
-        if match and match.groupdict().get("id") == own["id"] and int(match["page"] or 1) > 1:
-            pages[int(match["page"])] = link
-    return [pages[number] for number in sorted(pages)]
-
-
-# -- channel lists ---------------------------------------------------------------------------------------
-
-
-def _listing(root: html.HtmlElement, url: str) -> ListPage:
-    articles: list[str] = []
-    pages: dict[int, str] = {}
-    directory = urlsplit(url).path.rsplit("/", 1)[0]
-    current = _list_page_number(url)
-    for href in xpath("//a/@href")(root):
-        link = _normalize_url(urljoin(url, href.strip()))
-        if is_article_url(link):
-            articles.append(link)
-        elif (is_list_url(link) and urlsplit(link).path.rsplit("/", 1)[0] == directory
-              and urlsplit(link).hostname == urlsplit(url).hostname and _list_page_number(link) > current):
-            pages[_list_page_number(link)] = link
-    return ListPage(url, unique(articles), [pages[number] for number in sorted(pages)])
-
-
-def _list_page_number(url: str) -> int:
-    match = _LIST_PATH.match(urlsplit(url).path or "/")
-    return int(match["page"]) if match and match["page"] else 1
+def _old_content_page(url: str) -> tuple[str, int] | None:
+    """(id, page) of an older ``c_N.htm`` article, linked as ``c_N_M.htm`` for page M; the new template's
+    ``c.html?page=N`` pages through one static file in the browser, so it has no later pages to join."""
+    match = _article_match(url)
+    if match is None or "id" not in match.groupdict():
+        return None
+    return match["id"], int(match["page"] or 1)
 
 
 # -- URLs ------------------------------------------------------------------------------------------------
 
 
-def _is_home_host(host: str | None) -> bool:
-    return bool(host) and (host == "hlj.news.cn" or host.endswith(".hlj.news.cn"))
-
-
-def _is_news_cn(host: str | None) -> bool:
-    return bool(host) and (host == "news.cn" or host.endswith(".news.cn"))
-
-
 def _article_match(url: str) -> re.Match[str] | None:
     parts = urlsplit(url)
-    if not _is_news_cn(parts.hostname):
+    if not host_in(parts.hostname, PLATFORM_DOMAINS):
         return None
     return _NEW_PATH.match(parts.path) or _OLD_PATH.match(parts.path)
 
@@ -247,14 +214,3 @@ def _page_number(match: re.Match[str], query: str) -> int:
         return int(match["page"] or 1)
     found = re.search(r"(?:^|&)page=(\d+)", query)
     return int(found.group(1)) if found else 1
-
-
-def _normalize_url(url: str) -> str:
-    """news.cn URLs as the site links them: http, lower-case host, no fragment, no query on articles."""
-    parts = urlsplit(url.strip())
-    if not _is_news_cn(parts.hostname):
-        return urlunsplit(parts._replace(fragment=""))
-    is_article = _NEW_PATH.match(parts.path) or _OLD_PATH.match(parts.path)
-    query = "" if is_article else parts.query
-    return urlunsplit(("http", (parts.hostname or "").lower(), parts.path or "/", query, ""))
-

@@ -1,1 +1,1 @@
-"""Spiders: one per site key; they only route requests to the pure parsers in crawler.sites."""
+"""The spider: one class for every site key; it only routes requests to the pure parsers in crawler.sites."""

@@ -1,16 +1,26 @@
-"""Bytes to text for Chinese news pages that often declare one charset and send another."""
+"""Bytes to text for Chinese news pages that often declare one charset and send another.
+
+Order of trust: a BOM, then bytes that are valid UTF-8 (saved pages keep a stale GB2312 meta over UTF-8),
+then the Content-Type header and ``<meta>`` charsets, then, for a page that declares nothing, the
+encoding BeautifulSoup's ``UnicodeDammit`` detects (it tells Big5 from GBK, which GB18030 would decode
+into nonsense without an error), then GB18030, the superset of what these sites send.
+"""
 
 from __future__ import annotations
 
 import codecs
 import re
 
-__all__ = ["declared_charsets", "decode_html"]
+from bs4.dammit import EncodingDetector
+
+__all__ = ["declared_charsets", "decode_html", "page_codec"]
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([-\w.:]+)", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([-\w.:]+)", re.IGNORECASE)
 _SNIFF_BYTES = 4096
+_DETECT_BYTES = 32_768  # the detector is pure Python: a page's head says enough
+_CHINESE_CODECS = frozenset({"gb18030", "big5hkscs"})
 # GB2312 and GBK are subsets of GB18030; browsers decode all three as GB18030 (WHATWG), and so do we.
 _ALIASES = {
     "gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030",
@@ -22,20 +32,42 @@ _ALIASES = {
 
 
 def decode_html(body: bytes, headers: dict[str, str]) -> str:
-    """Decode a page: BOM, then valid UTF-8, then the header and meta charsets, then GB18030; never raises."""
+    """Decode a page with ``page_codec``; with a few bad bytes, the codec that loses least text. Never raises."""
     for bom, codec in _BOMS:
         if body.startswith(bom):
             return body.decode(codec, errors="replace")
-    if _is_utf8_with_non_ascii(body):  # saved/re-encoded pages keep a stale GB2312 meta over UTF-8 bytes
-        return body.decode("utf-8")
-    candidates = [*declared_charsets(body, headers), "gb18030", "utf-8"]
-    for codec in candidates:
+    codec = page_codec(body, headers)
+    if codec is not None:
+        return body.decode(codec)
+    candidates = _candidates(body, headers)
+    return min((body.decode(c, errors="replace") for c in candidates), key=lambda text: text.count("\ufffd"))
+
+
+def page_codec(body: bytes, headers: dict[str, str]) -> str | None:
+    """The Python codec that decodes the whole page without error (BOM-less), or None when none does."""
+    if _is_utf8_with_non_ascii(body):
+        return "utf-8"
+    for codec in _candidates(body, headers):
         try:
-            return body.decode(codec)
+            body.decode(codec)
         except UnicodeDecodeError:
             continue
-    # a few bad bytes: keep the codec that loses the least text
-    return min((body.decode(c, errors="replace") for c in candidates), key=lambda text: text.count("\ufffd"))
+        return codec
+    return None
+
+
+def _candidates(body: bytes, headers: dict[str, str]) -> list[str]:
+    declared = declared_charsets(body, headers)
+    detected = [] if declared or body.isascii() else _detected(body)
+    return list(dict.fromkeys([*declared, *detected, "gb18030", "utf-8"]))
+
+
+def _detected(body: bytes) -> list[str]:
+    """A Chinese codec a statistical detector finds in an undeclared page (its guesses of other scripts are
+    ignored: for a Chinese news page they are wrong far more often than right)."""
+    guesses = EncodingDetector(body[:_DETECT_BYTES], known_definite_encodings=[], is_html=True).encodings
+    codecs_found = (_codec(guess) for guess in guesses if guess)
+    return [codec for codec in codecs_found if codec in _CHINESE_CODECS][:1]
 
 
 def declared_charsets(body: bytes, headers: dict[str, str]) -> list[str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from jobs.cli.options import DB_OPTION
+from jobs.cli.options import CONFIG_OPTION, DB_OPTION
 
 
 @click.command()
@@ -19,15 +19,19 @@ from jobs.cli.options import DB_OPTION
 @click.option("--url", required=True, help="The URL the page was fetched from.")
 @click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'",
               help="A response header, e.g. 'Content-Type: text/html; charset=GBK'. Repeatable.")
-def extract(page: Path, url: str, headers: tuple[str, ...]) -> None:
+@CONFIG_OPTION
+def extract(page: Path, url: str, headers: tuple[str, ...], config_path: Path | None) -> None:
     """Print what hljnews parses from a saved PAGE as JSON.
 
     Example: hljnews extract saved.html --url http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html
     """
+    from crawler.sites import load_sites
     from jobs.extract import extract_page
 
+    _, registry = load_sites(config_path)
     header_map = dict(_split_header(h) for h in headers)
-    click.echo(json.dumps(extract_page(page.read_bytes(), url, header_map), ensure_ascii=False, indent=2))
+    parsed = extract_page(registry, page.read_bytes(), url, header_map)
+    click.echo(json.dumps(parsed, ensure_ascii=False, indent=2))
 
 
 @click.command()
@@ -44,16 +48,19 @@ def extract(page: Path, url: str, headers: tuple[str, ...]) -> None:
 @click.option("--trigger", default="manual", hidden=True)
 @click.option("--run-id", type=int, default=None, hidden=True, help="Fill in this existing run record.")
 @click.option("--lock-held", is_flag=True, hidden=True, help="The caller holds the site lock (the daemon).")
+@CONFIG_OPTION
 def crawl(sites: tuple[str, ...], all_sites: bool, db: str | None, max_list_pages: int | None,
           refresh: bool, mode: str, recent_days: int | None, quiet: bool, trigger: str,
-          run_id: int | None, lock_held: bool) -> None:
+          run_id: int | None, lock_held: bool, config_path: Path | None) -> None:
     """Crawl SITES once into the archive; exits 1 if a run failed.
 
     Example: hljnews crawl hlj_people --max-list-pages 2
     """
-    from jobs.crawl import run_crawls, site_keys
+    from crawler.sites import load_sites
+    from jobs.crawl import run_crawls
 
-    chosen = _chosen_sites(list(sites), all_sites, site_keys())
+    _, registry = load_sites(config_path)
+    chosen = _chosen_sites(list(sites), all_sites, registry.keys())
     if run_id is not None and len(chosen) != 1:
         raise click.UsageError("--run-id names the run of exactly one site")
     overrides: dict[str, Any] = {"HLJNEWS_PROGRESS": not quiet, "HLJNEWS_REFRESH": refresh,
@@ -67,7 +74,8 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db: str | None, max_list_page
     with ExitStack() as locks:
         if not lock_held:
             chosen = _lock_sites(locks, chosen, db, trigger)
-        results = run_crawls(chosen, db=db, overrides=overrides, spider_args={"mode": mode}) if chosen else []
+        results = run_crawls(chosen, db=db, config=config_path, overrides=overrides,
+                             spider_args={"mode": mode}) if chosen else []
     for result in results:
         if result.failed or not quiet:  # quiet (cron) prints only failures, so cron mails only those
             click.echo(f"{result.site}: run {result.run_id} {result.status}", err=result.failed)
@@ -93,16 +101,19 @@ def demo(db: str | None, quiet: bool) -> None:
 @click.command()
 @DB_OPTION
 @click.option("--site", default=None, help="Only this site key.")
-def reparse(db: str | None, site: str | None) -> None:
+@CONFIG_OPTION
+def reparse(db: str | None, site: str | None, config_path: Path | None) -> None:
     """Re-parse stored raw pages with the current parsers; changed articles get a new revision.
 
     Example: hljnews reparse --site hlj_people
     """
+    from crawler.sites import load_sites
     from jobs.reparse import reparse_archive
     from storage import open_archive
 
+    _, registry = load_sites(config_path)
     with open_archive(db) as archive:
-        outcomes = reparse_archive(archive, site)
+        outcomes = reparse_archive(archive, registry, site)
     click.echo(", ".join(f"{name} {count}" for name, count in sorted(outcomes.items())) or "nothing to re-parse")
 
 

@@ -16,5 +16,6 @@ FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(FORMATS), defa
                              help="table for people; json, jsonl or csv for programs.")
 CONFIG_OPTION = click.option(
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-    envvar="HLJNEWS_CONFIG", help="Schedule file (TOML); default: the bundled jobs/default_config.toml.",
+    envvar="HLJNEWS_CONFIG", metavar="FILE",
+    help="Configuration (TOML; default $HLJNEWS_CONFIG, else ./hljnews.toml, else the bundled defaults).",
 )

@@ -21,13 +21,13 @@ def run(config_path: Path | None, db: str | None) -> None:
 
     Example: hljnews run --config hljnews.toml
     """
-    from jobs.config import load_config
+    from crawler.sites import load_site_config
     from jobs.logs import setup_file_logging
     from jobs.scheduler import Daemon
 
-    config = load_config(config_path)
+    config = load_site_config(config_path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    setup_file_logging(config.log_file)
+    setup_file_logging(config.scheduler.log_file)
     for noisy in ("apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     click.echo(f"hljnews scheduler: {len(config.jobs)} jobs from {config.path}; Ctrl-C stops", err=True)
@@ -44,8 +44,8 @@ def schedule(config_path: Path | None, db: str | None, fmt: str) -> None:
 
     Example: hljnews schedule --format json
     """
-    from jobs.config import load_config
+    from crawler.sites import load_site_config
     from jobs.scheduler import next_fire_times
 
-    rows = next_fire_times(load_config(config_path), db)
+    rows = next_fire_times(load_site_config(config_path), db)
     emit(rows, ("job", "site", "kind", "schedule", "next_run_at"), fmt, title="schedule")

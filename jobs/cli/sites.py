@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections import deque
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from jobs.cli.options import DB_OPTION, FORMAT_OPTION
+from jobs.cli.options import CONFIG_OPTION, DB_OPTION, FORMAT_OPTION
 from jobs.cli.output import emit
 
 if TYPE_CHECKING:
+    from crawler.sites import SiteRegistry
     from storage import Archive
 
 FIELDS = ("title", "body", "published_at", "source", "authors")
@@ -27,19 +28,22 @@ TABLE_COLUMNS = ("site", "kind", "name", "last run", "articles", "title", "body"
 @click.option("--recent", type=click.IntRange(min=1), default=50, show_default=True,
               help="How many of each site's newest articles the field shares are computed over.")
 @FORMAT_OPTION
-def sites(db: str | None, recent: int, fmt: str) -> None:
+@CONFIG_OPTION
+def sites(db: str | None, recent: int, fmt: str, config_path: Path | None) -> None:
     """List every site: built-in parsers, outlets configured in [[outlets]], and sites only in the archive.
 
     Each row has the site's kind, name, start URLs, last run, article count and, for its newest articles,
-    the share that has each field (title, body, published_at, source, authors). Outlets come from
-    $HLJNEWS_CONFIG, else ./hljnews.toml.
+    the share that has each field (title, body, published_at, source, authors). Outlets come from the
+    configuration in use (--config, $HLJNEWS_CONFIG, else ./hljnews.toml).
 
     Example: hljnews sites --format json
     """
+    from crawler.sites import load_sites
     from storage import open_archive
 
+    _, registry = load_sites(config_path)
     with open_archive(db) as archive:
-        rows = site_rows(archive, recent=recent)
+        rows = site_rows(archive, registry, recent=recent)
     if fmt == "table":
         title = f"sites (fields: share of the newest {recent} articles)"
         emit([_as_cells(row) for row in rows], TABLE_COLUMNS, fmt, title=title)
@@ -47,12 +51,12 @@ def sites(db: str | None, recent: int, fmt: str) -> None:
         emit(rows, COLUMNS, fmt)
 
 
-def site_rows(archive: Archive, *, recent: int = 50) -> list[dict[str, Any]]:
+def site_rows(archive: Archive, registry: SiteRegistry, *, recent: int = 50) -> list[dict[str, Any]]:
     """One dict per site: its description, last run, article count and field shares of its newest articles."""
     from storage import stats
 
     counts = {row["site"]: row["articles"] for row in stats(archive, days=1, runs=0)["sites"]}
-    described = _described_sites()
+    described = _described_sites(registry)
     for key in counts.keys() - described.keys():  # e.g. an outlet since removed from the config
         described[key] = {"site": key, "kind": "archive only", "name": "", "start_urls": []}
     rows = []
@@ -65,29 +69,11 @@ def site_rows(archive: Archive, *, recent: int = 50) -> list[dict[str, Any]]:
     return rows
 
 
-def _described_sites() -> dict[str, dict[str, Any]]:
-    from crawler.outlets import OutletSite
-    from crawler.sites import get_site
-    from jobs.crawl import site_keys
+def _described_sites(registry: SiteRegistry) -> dict[str, dict[str, Any]]:
+    from crawler.sites import OutletSite
 
-    described = {}
-    for key in site_keys():
-        try:
-            site = get_site(key)
-        except KeyError:  # a spider without a parser module of its own
-            described[key] = {"site": key, "kind": "built-in", "name": "", "start_urls": []}
-            continue
-        configured = isinstance(site, OutletSite)
-        described[key] = {"site": key, "kind": "configured" if configured else "built-in",
-                          "name": site.name if configured else _module_name(site),
-                          "start_urls": list(site.START_URLS)}
-    return described
-
-
-def _module_name(module: Any) -> str:
-    """A site module's NAME, else the start of its docstring ("人民网黑龙江频道 (hlj.people.com.cn), …")."""
-    first_line = (getattr(module, "__doc__", None) or "").strip().splitlines()[:1]
-    return getattr(module, "NAME", "") or (re.split(r"[(（,，:：]", first_line[0])[0].strip() if first_line else "")
+    return {site.key: {"site": site.key, "kind": "configured" if isinstance(site, OutletSite) else "built-in",
+                       "name": site.name, "start_urls": list(site.start_urls)} for site in registry}
 
 
 def _field_shares(archive: Archive, site: str, recent: int) -> dict[str, float | None]:

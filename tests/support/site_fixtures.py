@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from crawler.models import Page, ParsedPage
-from crawler.sites import ParseError, get_site
+from crawler.sites import ParseError, builtin_site
 
 ARTICLE_FIELDS = ("canonical_url", "title", "pretitle", "subtitle", "published_at", "source", "authors",
                   "editors", "channel", "content_id", "images", "page_urls")
@@ -25,7 +25,7 @@ PAGE_FIELDS = ("site", "article", "hot_list", "article_urls", "next_page_urls", 
 class SiteFixtures:
     def __init__(self, site: str) -> None:
         self.site = site
-        self.module = get_site(site)
+        self.parser = builtin_site(site)
         self.folder = Path(__file__).parent.parent / "fixtures" / site
         self.cases = sorted(path.stem for path in self.folder.glob("*.json"))
         self.params = [(case, field) for case in self.cases for field in (*ARTICLE_FIELDS, *BODY_FIELDS, *PAGE_FIELDS)
@@ -42,7 +42,7 @@ class SiteFixtures:
         return Page(expected["url"], (self.folder / f"{case}.html").read_bytes(), expected.get("headers", {}))
 
     def _parse(self, case: str) -> ParsedPage:
-        return self.module.parse_page(self.page(case))
+        return self.parser.parse_page(self.page(case))
 
     def article_value(self, case: str, field: str) -> Any:
         article = self.parsed(case).article
@@ -53,7 +53,7 @@ class SiteFixtures:
         expected = self.expected(case)[field]
         if field == "parse_error":
             with pytest.raises(ParseError, match=expected):
-                self.module.parse_page(self.page(case))
+                self.parser.parse_page(self.page(case))
         elif field in ARTICLE_FIELDS:
             assert self.article_value(case, field) == expected
         elif field in BODY_FIELDS:

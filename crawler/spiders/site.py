@@ -1,4 +1,8 @@
-"""The routing every site spider shares: channel lists -> articles (+ their following pages) -> items."""
+"""The one spider: crawls the site its key names, channel lists -> articles (+ their following pages) -> items.
+
+``scrapy crawl hlj_people`` works because ``crawler.spiderloader`` names a subclass of ``SiteSpider`` after
+every site key (built-in or configured); the spider only routes, the site's ``parse_page`` reads the pages.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,20 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import SETTINGS_PRIORITIES
 from twisted.python.failure import Failure
 
 from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage, RawPageItem
 from crawler.models import Article, Page, ParsedPage
 from crawler.responses import describe_failure, page_from_response, raw_page_from
-from crawler.sites import get_site
+from crawler.sites import Site, load_sites
+from storage import open_archive
 
 MODES = ("full", "hot", "recent")
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
@@ -38,13 +44,21 @@ class _PendingArticle:
 
 
 class SiteSpider(scrapy.Spider):
-    """Crawls one site key: start URLs are channel lists, their links lead to articles."""
+    """Crawls one site: its start URLs are channel lists, their links lead to articles."""
 
-    site_key: str = ""
+    name = "site"
+    site_key: str = ""  # set by the spider loader's subclass for each key
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
+        # The site comes from the configuration the settings name (HLJNEWS_CONFIG), read before the spider.
+        _, registry = load_sites(crawler.settings.get("HLJNEWS_CONFIG"))
+        return super().from_crawler(crawler, *args, site=registry.get(cls.site_key), **kwargs)
 
     def __init__(
         self,
         *args: Any,
+        site: Site,
         start_urls: str | None = None,
         refresh: str | None = None,
         max_list_pages: str | None = None,
@@ -57,12 +71,11 @@ class SiteSpider(scrapy.Spider):
         self.mode = mode
         self._refresh_arg = refresh  # `-a refresh=1` on the command line; the setting is the default
         self._max_list_pages_arg = max_list_pages
-        self.site: ModuleType = get_site(self.site_key)
-        self.allowed_domains = list(self.site.ALLOWED_DOMAINS)
-        self.start_urls = start_urls.split(",") if start_urls else list(self.site.START_URLS)
-        self.known_urls: set[str] = set()  # filled by the archive pipeline when the spider opens
-        self.home_hosts = {urlsplit(url).hostname for url in self.site.START_URLS}
-        self.recent_urls: list[str] = []  # articles due for a re-fetch, filled the same way in "recent" mode
+        self.site = site
+        self.allowed_domains = list(site.allowed_domains)
+        self.start_urls = start_urls.split(",") if start_urls else list(site.start_urls)
+        self.home_hosts = {urlsplit(url).hostname for url in site.start_urls}
+        self.known_urls: set[str] = set()  # asked of the archive when the crawl starts
         self._list_requests: Counter[str] = Counter()
 
     @property
@@ -73,11 +86,19 @@ class SiteSpider(scrapy.Spider):
 
     @property
     def max_list_pages(self) -> int:
-        return int(self._max_list_pages_arg or self.settings.getint("HLJNEWS_MAX_LIST_PAGES"))
+        """`-a max_list_pages`, else HLJNEWS_MAX_LIST_PAGES set for this run, else the site's, else the default."""
+        if self._max_list_pages_arg:
+            return int(self._max_list_pages_arg)
+        overridden = (self.settings.getpriority("HLJNEWS_MAX_LIST_PAGES") or 0) > SETTINGS_PRIORITIES["project"]
+        if self.site.max_list_pages and not overridden:
+            return self.site.max_list_pages
+        return self.settings.getint("HLJNEWS_MAX_LIST_PAGES")
 
     async def start(self):  # type: ignore[override]
+        known_urls, recent_urls = self._archived_urls()
+        self.known_urls = known_urls
         if self.mode == "recent":
-            for url in self.recent_urls:
+            for url in recent_urls:
                 yield self._article_request(url, dont_filter=True)
             return
         for url in self.start_urls[:1] if self.mode == "hot" else self.start_urls:
@@ -168,8 +189,17 @@ class SiteSpider(scrapy.Spider):
         page = page_from_response(response)
         return page, self.site.parse_page(page)
 
+    def _archived_urls(self) -> tuple[set[str], list[str]]:
+        """What the archive already holds of this site, and (recent mode) the articles due for a re-fetch."""
+        with open_archive(self.settings.get("HLJNEWS_DB")) as archive:
+            known = archive.known_urls(self.site.key)
+            recent = (archive.articles_due_for_refresh(self.site.key, days=self.settings.getint("HLJNEWS_RECENT_DAYS"))
+                      if self.mode == "recent" else [])
+        self.logger.info("%d articles of %s already archived", len(known), self.site.key)
+        return known, recent
+
     def _hot_list_items(self, page: Page, parsed: ParsedPage) -> Iterator[HotListItem]:
         # Pages of other channels on the same domain carry their own channel's hot list, not this site's.
         if parsed.hot_list and urlsplit(page.url).hostname in self.home_hosts:
-            yield HotListItem(self.site_key, page.url, page.fetched_at, list(parsed.hot_list))
+            yield HotListItem(self.site.key, page.url, page.fetched_at, list(parsed.hot_list))
 

@@ -1,0 +1,95 @@
+"""``Site``: the one interface every site implements, built-in parser or outlet configured in TOML.
+
+A site is pure parsing plus the facts the crawl routes by: its key, name, allowed domains, start URLs and
+which URLs are articles or channel lists. ``parse_page`` reads one fetched page into a ``ParsedPage`` (an
+article, a hot list, list links: whatever the page has); no Scrapy, no clock, no network.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from urllib.parse import urljoin, urlsplit
+
+from lxml import html
+
+from crawler.html import parse_html
+from crawler.models import Article, HotEntry, ListPage, Page, ParsedPage
+from crawler.sites.common import join_pages, unique, xpath
+from crawler.urls import host_in, list_page_number, normalize_site_url, same_folder
+
+__all__ = ["Site"]
+
+
+class Site(ABC):
+    """What the spider, the pipeline, `hljnews extract` and `reparse` know of a site."""
+
+    key: str
+    name: str
+    allowed_domains: tuple[str, ...]
+    start_urls: tuple[str, ...]
+    max_list_pages: int | None = None  # the site's own limit of list pages per channel and run, if any
+    # Channel lists page as index.html, index_2.html …; the `page` group is the page number.
+    list_path: re.Pattern[str] = re.compile(r"^/(?:[\w-]+/)*(?:index(?:_(?P<page>\d+))?\.s?html?)?$")
+
+    @abstractmethod
+    def is_article_url(self, url: str) -> bool:
+        """Page 1 of one of the site's articles."""
+
+    @abstractmethod
+    def is_list_url(self, url: str) -> bool:
+        """A channel list (or home page) whose links lead to articles."""
+
+    def parse_page(self, page: Page) -> ParsedPage:
+        """Article, hot list and list links of one page; ParseError for non-HTML or an unreadable article."""
+        root = parse_html(page)
+        if root is None:
+            return ParsedPage(page.url, self.key)
+        listing = self.listing(root, page.url) if self.is_list_url(page.url) else None
+        article = self.article(root, page, listing)
+        return ParsedPage(page.url, self.key, article=article, hot_list=self.hot_list(root, page.url),
+                          listing=listing)
+
+    @abstractmethod
+    def article(self, root: html.HtmlElement, page: Page, listing: ListPage | None) -> Article | None:
+        """The article the page shows, None when it shows none; ParseError when it should but cannot be read."""
+
+    def hot_list(self, root: html.HtmlElement, url: str) -> list[HotEntry]:
+        """The page's 热门排行 sidebar; none unless the site parser reads one."""
+        return []
+
+    def listing(self, root: html.HtmlElement, url: str) -> ListPage:
+        """Article links of a channel list, and its later pages (same host and folder, higher page number)."""
+        articles: list[str] = []
+        pages: dict[int, str] = {}
+        current = self.list_page_number(url)
+        for href in xpath("//a/@href")(root):
+            link = self.normalize_url(urljoin(url, href.strip()))
+            if self.is_article_url(link):
+                articles.append(link)
+            elif self.is_list_url(link) and same_folder(link, url) and self.list_page_number(link) > current:
+                pages[self.list_page_number(link)] = link
+        return ListPage(url, unique(articles), [pages[number] for number in sorted(pages)])
+
+    def list_page_number(self, url: str) -> int:
+        """Page N of a channel list; sites whose lists page as index_N override ``list_path``."""
+        return list_page_number(url, self.list_path)
+
+    def normalize_url(self, url: str) -> str:
+        """The site's URLs as it links them (http, lower-case host, no fragment, no query on articles)."""
+        return normalize_site_url(url, self.allowed_domains, self.is_article_path)
+
+    def is_article_path(self, path: str) -> bool:
+        """Whether a path of the site's own hosts is an article's (its query is then dropped)."""
+        return False
+
+    def merge_pages(self, first: Article, rest: list[Article]) -> Article:
+        """One article from its pages in order."""
+        return join_pages(first, rest)
+
+    def covers(self, url: str) -> bool:
+        """The URL's host is one of the site's allowed domains or their subdomains."""
+        return host_in(urlsplit(url).hostname, self.allowed_domains)
+
+    def __repr__(self) -> str:
+        return f"<Site {self.key}>"
