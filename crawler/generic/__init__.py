@@ -1,6 +1,7 @@
 """Generic Chinese news-article extraction for pages of sites without a dedicated parser."""
 
 from crawler.generic.errors import ExtractionError
-from crawler.generic.extract import FIELDS, extract_article
+from crawler.generic.extract import FIELDS, explain_published, extract_article
+from crawler.generic.published import DateCandidate
 
-__all__ = ["FIELDS", "ExtractionError", "extract_article"]
+__all__ = ["FIELDS", "DateCandidate", "ExtractionError", "explain_published", "extract_article"]
