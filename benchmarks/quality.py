@@ -1,6 +1,6 @@
-"""Extraction quality on benchmarks/data/zh-dev: our generic extractor against trafilatura and readability-lxml.
+"""Extraction quality on benchmarks/data (zh-dev, zh-more): our generic extractor against trafilatura and readability.
 
-Run: ``.venv/bin/python benchmarks/quality.py [--check] [--json] [--verbose] [--only FILE...]``
+Run: ``.venv/bin/python benchmarks/quality.py [--check] [--json] [--verbose] [--explain] [--only FILE...]``
 """
 
 from __future__ import annotations
@@ -13,19 +13,24 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crawler.errors import ParseError  # noqa: E402
-from crawler.generic import extract_article  # noqa: E402
+from crawler.generic import explain_published, extract_article  # noqa: E402
 from crawler.generic.blocks import element_lines  # noqa: E402
+from crawler.generic.published import MIN_SCORE  # noqa: E402
 from crawler.models import Page  # noqa: E402
 from crawler.text.decoding import decode_html  # noqa: E402
 
-DATA = ROOT / "benchmarks" / "data" / "zh-dev"
-PARTS = ("tuning", "held-out", "all")
+DATA = ROOT / "benchmarks" / "data"
+SETS = ("zh-dev", "zh-more")
+# Tune on "zh-dev tuning" only; the other buckets measure how well that generalises.
+BUCKETS = ("zh-dev tuning", "zh-dev held-out", "zh-more", "all")
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 # One token per CJK character (Chinese has no spaces), other tokens are runs of word characters as in the
 # article-extraction-benchmark's \w+ tokenizer.
@@ -85,10 +90,10 @@ def format_date(value) -> str | None:
     return value.strftime("%Y-%m-%d") if (value.hour, value.minute) == (0, 0) else value.strftime("%Y-%m-%d %H:%M")
 
 
-def run_ours(html: str, raw: bytes, url: str) -> dict:
+def run_ours(html: str, raw: bytes, url: str, fetched_at: datetime | None = None) -> dict:
     """Our generic extractor on the raw bytes."""
     try:
-        article = extract_article(Page(url, raw))
+        article = extract_article(Page(url, raw, {}, fetched_at))
     except ParseError:
         return {"body": "", "title": None, "date": None, "authors": []}
     return {"body": article.body, "title": article.title, "date": format_date(article.published_at),
@@ -122,27 +127,53 @@ TOOLS: dict[str, Callable[[str, bytes, str], dict]] = {
 }
 
 
-def load() -> tuple[dict, dict]:
-    """Ground truth (body labels) and our hand-checked labels (title/date/author and the split)."""
-    truth = json.loads((DATA / "ground_truth.json").read_text(encoding="utf-8"))
-    labels = json.loads((DATA / "labels.json").read_text(encoding="utf-8"))
-    return truth, labels
+@dataclass(frozen=True)
+class Labelled:
+    """One labelled page: where it is, its bucket, URL, main-text label and field labels."""
+
+    name: str
+    path: Path
+    bucket: str
+    url: str
+    content: str
+    label: dict
+    fetched_at: datetime | None = None
 
 
-def evaluate(names: list[str], truth: dict, labels: dict) -> dict:
+def load(only: list[str] | None = None) -> list[Labelled]:
+    """Every labelled page of every data set present (ground_truth.json + labels.json per folder)."""
+    pages = []
+    for data_set in SETS:
+        folder = DATA / data_set
+        if not (folder / "labels.json").exists():
+            continue
+        truth = json.loads((folder / "ground_truth.json").read_text(encoding="utf-8"))
+        labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
+        held_out = set(labels.get("split", {}).get("held_out", []))
+        for name in sorted(truth):
+            if only and name not in only:
+                continue
+            bucket = data_set if data_set != "zh-dev" else f"zh-dev {'held-out' if name in held_out else 'tuning'}"
+            fetched = truth[name].get("fetched_at")
+            pages.append(Labelled(name, folder / name, bucket, truth[name]["url"], truth[name]["content"],
+                                  labels["pages"][name], datetime.fromisoformat(fetched) if fetched else None))
+    return pages
+
+
+def evaluate(pages: list[Labelled]) -> dict:
     """Per tool and page: outputs, shingle matches and field hits; plus total time per tool."""
     results: dict = {tool: {"pages": {}, "seconds": 0.0} for tool in TOOLS}
-    for name in names:
-        raw = (DATA / name).read_bytes()
-        url = truth[name]["url"]
+    for page in pages:
+        raw = page.path.read_bytes()
         html = decode_html(raw, {})
-        label = labels["pages"][name]
+        label = page.label
         for tool, run in TOOLS.items():
             started = time.perf_counter()
-            out = run(html, raw, url)
+            out = run(html, raw, page.url) if tool != "hljnews" else run_ours(html, raw, page.url, page.fetched_at)
             results[tool]["seconds"] += time.perf_counter() - started
-            results[tool]["pages"][name] = {
-                "match": shingle_match(truth[name]["content"], out["body"]),
+            results[tool]["pages"][page.name] = {
+                "bucket": page.bucket,
+                "match": shingle_match(page.content, out["body"]),
                 "title": normalize(out["title"]) == normalize(label["title"]),
                 "date": date_matches(label["date"], out["date"]),
                 "day": date_matches(label["date"] and label["date"][:10], out["date"] and out["date"][:10]),
@@ -152,23 +183,20 @@ def evaluate(names: list[str], truth: dict, labels: dict) -> dict:
     return results
 
 
-def summarize(results: dict, names: list[str], held_out: set[str]) -> list[dict]:
-    """One row per tool and part."""
+def summarize(results: dict) -> list[dict]:
+    """One row per tool and bucket (and all pages together)."""
     rows = []
-    parts = {"tuning": [n for n in names if n not in held_out], "held-out": [n for n in names if n in held_out],
-             "all": names}
     for tool, data in results.items():
-        for part, members in parts.items():
-            pages = [data["pages"][n] for n in members if n in data["pages"]]
+        for bucket in BUCKETS:
+            pages = [p for p in data["pages"].values() if bucket in ("all", p["bucket"])]
             if not pages:
                 continue
             precision, recall, f1 = body_scores([p["match"] for p in pages])
             authors = [p["author"] for p in pages if p["author"] is not None]
             rows.append({
-                "tool": tool, "part": part, "pages": len(pages), "body_p": precision, "body_r": recall, "body_f1": f1,
-                "title": _share(p["title"] for p in pages), "date": _share(p["date"] for p in pages),
-                "day": _share(p["day"] for p in pages),
-                "author": _share(authors) if authors else None,
+                "tool": tool, "part": bucket, "pages": len(pages), "body_p": precision, "body_r": recall,
+                "body_f1": f1, "title": _share(p["title"] for p in pages), "date": _share(p["date"] for p in pages),
+                "day": _share(p["day"] for p in pages), "author": _share(authors) if authors else None,
                 "pages_per_s": len(data["pages"]) / data["seconds"] if data["seconds"] else 0.0,
             })
     return rows
@@ -182,7 +210,7 @@ def _share(flags) -> float:
 def print_table(rows: list[dict]) -> None:
     """Plain-text table: tool x part."""
     header = (
-        f"{'tool':<12} {'part':<9} {'n':>3}  {'P':>5} {'R':>5} {'F1':>5}  {'title':>6} {'date':>6} {'day':>6} "
+        f"{'tool':<12} {'bucket':<15} {'n':>3}  {'P':>5} {'R':>5} {'F1':>5}  {'title':>6} {'date':>6} {'day':>6} "
         f"{'author':>6}  {'pages/s':>7}"
     )
     print(header)
@@ -190,55 +218,84 @@ def print_table(rows: list[dict]) -> None:
     for row in rows:
         author = f"{row['author']:6.1%}" if row["author"] is not None else f"{'—':>6}"
         date = f"{row['date']:6.1%} {row['day']:6.1%}" if row["tool"] != "readability" else f"{'—':>6} {'—':>6}"
-        print(f"{row['tool']:<12} {row['part']:<9} {row['pages']:>3}  {row['body_p']:.3f} {row['body_r']:.3f} "
+        print(f"{row['tool']:<12} {row['part']:<15} {row['pages']:>3}  {row['body_p']:.3f} {row['body_r']:.3f} "
               f"{row['body_f1']:.3f}  {row['title']:6.1%} {date} {author}  {row['pages_per_s']:7.1f}")
 
 
-def print_pages(results: dict, truth: dict, labels: dict) -> None:
+def print_pages(results: dict, pages: list[Labelled]) -> None:
     """Per-page body F1 of every tool and our field misses, for tuning."""
-    for name in results["hljnews"]["pages"]:
+    for page in pages:
         cells = []
         for tool, data in results.items():
-            precision, recall, f1 = body_scores([data["pages"][name]["match"]])
+            precision, recall, f1 = body_scores([data["pages"][page.name]["match"]])
             cells.append(f"{tool[:5]} {f1:.2f}({precision:.2f}/{recall:.2f})")
-        ours = results["hljnews"]["pages"][name]
-        misses = [f"{field}={ours['found'][key]!r} want {labels['pages'][name][key]!r}"
+        ours = results["hljnews"]["pages"][page.name]
+        misses = [f"{field}={ours['found'][key]!r} want {page.label[key]!r}"
                   for field, key in (("title", "title"), ("date", "date"), ("author", "authors"))
-                  if ours[field if field != "author" else "author"] is False]
-        held = "H" if name in set(labels["split"]["held_out"]) else " "
-        print(f"{held} {name[:38]:<38} " + "  ".join(cells) + ("  | " + "; ".join(misses) if misses else ""))
+                  if ours[field] is False]
+        tag = {"zh-dev tuning": "T", "zh-dev held-out": "H"}.get(page.bucket, "M")
+        print(f"{tag} {page.name[:38]:<38} " + "  ".join(cells) + ("  | " + "; ".join(misses) if misses else ""))
+
+
+def print_explanations(pages: list[Labelled], runners_up: int = 3) -> None:
+    """Per page: the label, our chosen date candidate with its reasons, and the runners-up."""
+    for page in pages:
+        candidates = explain_published(Page(page.url, page.path.read_bytes(), {}, page.fetched_at))
+        print(f"{page.name}  [{page.bucket}]  label {page.label['date']!r}")
+        if not candidates:
+            print("    no date candidate")
+        for rank, candidate in enumerate(candidates[: 1 + runners_up]):
+            mark = "chosen" if rank == 0 and candidate.score >= MIN_SCORE else f"#{rank + 1}"
+            print(f"    {mark:<6} {format_date(candidate.value)!s:<16} {candidate.score:+5.1f}  {candidate.origin}: "
+                  f"{normalize(candidate.text)[:60]!r}")
+            print(f"           {'; '.join(candidate.reasons)}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Score all tools, print the table; with --check fail unless we lead on body F1 and dates reach 95%."""
+    """Score all tools, print the table; with --check fail unless we lead on body F1 and dates are good enough."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 unless ours leads on body F1 and dates >= 95%%")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 unless ours leads on body F1 (zh-more, all) and dates reach each bucket's floor")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     parser.add_argument("--verbose", action="store_true", help="also print per-page scores and our field misses")
+    parser.add_argument("--explain", action="store_true",
+                        help="only print, per page, our chosen date candidate, its reasons and the runners-up")
     parser.add_argument("--only", nargs="*", help="score only these page files")
     args = parser.parse_args(argv)
-    truth, labels = load()
-    names = sorted(args.only or truth)
-    results = evaluate(names, truth, labels)
-    rows = summarize(results, names, set(labels["split"]["held_out"]))
+    pages = load(args.only)
+    if args.explain:
+        print_explanations(pages)
+        return 0
+    results = evaluate(pages)
+    rows = summarize(results)
     if args.verbose:
-        print_pages(results, truth, labels)
+        print_pages(results, pages)
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
         print_table(rows)
-    if args.check:
-        return _check(rows)
-    return 0
+    return _check(rows) if args.check else 0
+
+
+# Floors for our exact-date share per bucket: zh-dev is where the rules were written, the rest shows generalisation.
+DATE_FLOORS = {"zh-dev tuning": 0.95, "zh-dev held-out": 0.75, "zh-more": 0.90}
+# Buckets where we must lead on body F1; the 13-page held-out split alone is too small to call a lead.
+LEAD_BUCKETS = ("zh-more", "all")
 
 
 def _check(rows: list[dict]) -> int:
-    overall = {row["tool"]: row for row in rows if row["part"] == "all"}
-    ours = overall["hljnews"]
-    problems = [f"body F1 {ours['body_f1']:.3f} not above {tool} {row['body_f1']:.3f}"
-                for tool, row in overall.items() if tool != "hljnews" and row["body_f1"] >= ours["body_f1"]]
-    if ours["date"] < 0.95:
-        problems.append(f"dates {ours['date']:.1%} < 95%")
+    """Problems: a peer at or above our body F1 in a lead bucket, or our dates under the bucket's floor."""
+    problems = []
+    for bucket in BUCKETS:
+        scored = {row["tool"]: row for row in rows if row["part"] == bucket}
+        if "hljnews" not in scored:
+            continue
+        ours = scored["hljnews"]
+        problems += [f"{bucket}: body F1 {ours['body_f1']:.3f} not above {tool} {row['body_f1']:.3f}"
+                     for tool, row in scored.items()
+                     if bucket in LEAD_BUCKETS and tool != "hljnews" and row["body_f1"] >= ours["body_f1"]]
+        if bucket in DATE_FLOORS and ours["date"] < DATE_FLOORS[bucket]:
+            problems.append(f"{bucket}: dates {ours['date']:.1%} < {DATE_FLOORS[bucket]:.0%}")
     for problem in problems:
         print(f"check failed: {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -109,10 +109,11 @@ def test_visible_date_forms(date_line: str, expected: datetime) -> None:
     assert extract_article(_page(date_line)).published_at == expected
 
 
-def test_meta_date_wins_over_visible_line_on_another_day() -> None:
+def test_labelled_visible_line_wins_over_meta_on_another_day() -> None:
+    # The labelling rule (benchmarks/data/zh-dev/labels.json): what readers see beats an indexing-time meta tag.
     head = '<meta property="article:published_time" content="2021-07-04T22:15:00+08:00">'
-    assert extract_article(_page("2021-07-05 10:30", head=head)).published_at == datetime(
-        2021, 7, 4, 22, 15, tzinfo=SHANGHAI
+    assert extract_article(_page("发布时间：2021-07-05 10:30", head=head)).published_at == datetime(
+        2021, 7, 5, 10, 30, tzinfo=SHANGHAI
     )
 
 
@@ -189,3 +190,80 @@ def test_a_government_byline_line_with_page_tools_names_only_the_author() -> Non
 
     line = "发布时间：2024-03-15 09:30 来源：示例市农业农村局 作者：王立新 字号：大 中 小 浏览次数：120"
     assert parse_authors([line]) == ["王立新"]
+
+
+def _portal_page(date_cell: str, closing: str = "", url: str = "http://www.example.gov.cn/news/show.asp?id=12") -> Page:
+    """A 2000s table-layout portal article: today widget on top, date in a table cell, related list below."""
+    paragraph = "哈尔滨市今年冬季供热工作准备就绪，全市各供热企业已完成设备检修，储煤充足，确保居民温暖过冬。" * 3
+    html = f"""<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
+    <title>哈尔滨冬季供热准备就绪--示例政府网</title></head><body>
+    <table><tr><td class="top">今天是：2024年3月1日 星期五</td></tr></table>
+    <table width="760"><tr><td class="bt"><b>哈尔滨冬季供热准备就绪</b></td></tr>
+    <tr><td>{date_cell}</td></tr>
+    <tr><td class="zw"><p>{paragraph}</p><p>{paragraph}</p>{closing}</td></tr></table>
+    <table class="xgxw"><tr><td><a href="/a/1.asp">相关新闻：全省供热会议召开</a> 2005-10-20</td></tr>
+    <tr><td><a href="/a/2.asp">我市启动冬季供热</a> [2005-10-18]</td></tr></table>
+    <div id="footer">版权所有 示例市人民政府 2003-2005</div></body></html>"""
+    return Page(url, html.encode("gb18030"), {"content-type": "text/html; charset=GB2312"}, FETCHED_AT)
+
+
+@pytest.mark.parametrize(
+    ("date_cell", "expected"),
+    [
+        ("发布时间：2005-10-25 9:05:33", datetime(2005, 10, 25, 9, 5, 33, tzinfo=SHANGHAI)),
+        ("<font color=gray>[2005-10-25 09:05]</font>", datetime(2005, 10, 25, 9, 5, tzinfo=SHANGHAI)),
+        ("发表日期：２００５－１０－２５", datetime(2005, 10, 25, tzinfo=SHANGHAI)),
+        ("</td><td>发布日期：</td><td><font>2005-10-25</font>", datetime(2005, 10, 25, tzinfo=SHANGHAI)),
+        ("更新时间：2005-10-28 发布时间：2005-10-25", datetime(2005, 10, 25, tzinfo=SHANGHAI)),
+    ],
+)
+def test_portal_date_forms_beat_widgets_and_related_lists(date_cell: str, expected: datetime) -> None:
+    assert extract_article(_portal_page(date_cell)).published_at == expected
+
+
+def test_undated_portal_page_takes_no_widget_related_or_footer_date() -> None:
+    assert extract_article(_portal_page("来源：示例日报")).published_at is None
+
+
+def test_date_candidates_say_why_the_winner_won() -> None:
+    from crawler.generic.blocks import text_blocks
+    from crawler.generic.document import clean_tree
+    from crawler.generic.published import Layout, choose_published, date_candidates
+    from crawler.html import parse_html
+
+    page = _portal_page("发布时间：2005-10-25 9:05:33")
+    root = parse_html(page)
+    assert root is not None
+    blocks = text_blocks(clean_tree(root))
+    headline = next(i for i, b in enumerate(blocks) if b.text == "哈尔滨冬季供热准备就绪")
+    candidates = date_candidates(root, blocks, Layout(headline, headline + 2, headline + 3), page.url, FETCHED_AT)
+    best = choose_published(candidates)
+    assert best is not None and best.value == datetime(2005, 10, 25, 9, 5, 33, tzinfo=SHANGHAI)
+    assert any("发布时间" in reason for reason in best.reasons)
+    related = next(c for c in candidates if c.value.date().isoformat() == "2005-10-20")
+    assert related.score < best.score and any("link text" in reason for reason in related.reasons)
+    widget = next(c for c in candidates if c.value.date().isoformat() == "2024-03-01")
+    assert any("widget" in reason for reason in widget.reasons)
+
+
+def test_a_date_after_the_fetch_time_is_not_the_publication() -> None:
+    page = _portal_page("发布时间：2025-10-25 09:05")
+    assert extract_article(page).published_at is None
+
+
+@pytest.mark.parametrize(
+    ("closing", "authors"),
+    [
+        ("<p>□ 本报记者 王立新</p>", ["王立新"]),
+        ("<p>（本报记者 张三 李四）</p>", ["张三", "李四"]),
+        ("<p>记者 赵六 通讯员 钱七</p>", ["赵六"]),
+        ("<p>文/图 孙八</p>", ["孙八"]),
+        ("<p>周九 摄</p>", []),
+        ("<p>本报记者 王五 通讯员 赵六</p><p>(责编：刘佳)</p>", ["王五"]),
+    ],
+)
+def test_closing_byline_paragraph_leaves_the_body_and_names_the_authors(closing: str, authors: list[str]) -> None:
+    article = extract_article(_portal_page("发布时间：2005-10-25", closing=closing))
+    assert article.authors == authors
+    assert article.body.split("\n")[-1 if "责编" not in closing else -2].endswith("确保居民温暖过冬。")
+    assert not any(name in article.body for name in ("王立新", "张三", "赵六", "孙八", "周九", "王五"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, time
+from datetime import datetime
 from urllib.parse import urljoin
 
 from lxml import html
@@ -17,9 +17,11 @@ from crawler.generic.metadata import canonical_url, find_headline, parse_authors
 from crawler.generic.overrides import apply_overrides
 from crawler.html import parse_html
 from crawler.models import Article, Image, Page
+from crawler.text.bylines import parse_trailing_byline
 
 FIELDS = ("title", "body", "published_at", "source", "authors")
 _IMAGE_ATTRIBUTES = ("data-original", "data-src", "src")
+_EDITOR_LINE = 30  # a "(责编：…)" line after the byline is this short
 
 
 def extract_article(page: Page, *, site: str = "generic", selectors: dict[str, str] | None = None,
@@ -31,24 +33,22 @@ def extract_article(page: Page, *, site: str = "generic", selectors: dict[str, s
     unknown = set(selectors or {}) - set(FIELDS)
     if unknown:
         raise ValueError(f"unknown selector field(s) {sorted(unknown)}; expected some of {FIELDS}")
-    root = root if root is not None else parse_html(page)
-    if root is None:
-        raise ParseError(page.url, "empty page")
-    cleaned = clean_tree(copy.deepcopy(root))
-    blocks = text_blocks(cleaned)
-    title = parse_title(root, cleaned)
-    content = find_content(cleaned, blocks, title, find_headline(cleaned, title))
-    headline = _headline_index(blocks, title, content)
-    byline = _byline_lines(blocks, headline, content)
+    root, blocks, title, content, headline = _read(page, root)
+    lines = content.lines if content else []
+    body, closing = _without_closing_byline(lines)
+    # The closing byline speaks for itself: keep it out of the lines read as the top byline.
+    head = [line for line in _byline_lines(blocks, headline, content) if line in body or line not in lines]
+    byline = head + lines[-3:]
     article = Article(
         url=page.url,
         canonical_url=canonical_url(root, page.url),
         site=site,
         title=title,
-        body="\n".join(content.lines) if content else "",
-        published_at=_published_at(root, blocks, headline, content, page),
+        body="\n".join(body),
+        published_at=_published_at(root, blocks, _layout(blocks, headline, content), page),
         source=parse_source(byline, root),
-        authors=parse_authors(byline, content.lines[-3:] if content else []),
+        # A closing "记者 X 通讯员 Y" names reporters more exactly than the generic byline patterns read it.
+        authors=parse_authors(head) or closing or parse_authors(byline, lines[-3:]),
         images=_images(content, page.url),
     )
     if selectors:
@@ -56,6 +56,36 @@ def extract_article(page: Page, *, site: str = "generic", selectors: dict[str, s
     if not article.body.strip():
         raise ParseError(page.url, "no article text found")
     return article
+
+
+def explain_published(page: Page) -> list[published.DateCandidate]:
+    """Every publication-time candidate of the page, best first, with the reasons for its score."""
+    root, blocks, _, content, headline = _read(page)
+    return published.date_candidates(root, blocks, _layout(blocks, headline, content), page.url, page.fetched_at)
+
+
+def _read(page: Page, root: html.HtmlElement | None = None
+          ) -> tuple[html.HtmlElement, list[Block], str, Content | None, int | None]:
+    """The parsed page, its text blocks, title, main-text container and headline position."""
+    root = root if root is not None else parse_html(page)
+    if root is None:
+        raise ParseError(page.url, "empty page")
+    cleaned = clean_tree(copy.deepcopy(root))
+    blocks = text_blocks(cleaned)
+    title = parse_title(root, cleaned)
+    content = find_content(cleaned, blocks, title, find_headline(cleaned, title))
+    return root, blocks, title, content, _headline_index(blocks, title, content)
+
+
+def _without_closing_byline(lines: list[str]) -> tuple[list[str], list[str]]:
+    """The body without a closing paragraph that is only a byline (maybe before a short editor line); its names."""
+    for position in (len(lines) - 1, len(lines) - 2):
+        if position < 1 or (position < len(lines) - 1 and len(lines[-1]) > _EDITOR_LINE):
+            continue
+        closing = parse_trailing_byline(lines[position])
+        if closing.byline_only:
+            return lines[:position] + lines[position + 1 :], closing.names
+    return lines, []
 
 
 def _headline_index(blocks: list[Block], title: str, content: Content | None) -> int | None:
@@ -73,34 +103,27 @@ def _shows_title(text: str, title: str) -> bool:
 
 
 def _byline_lines(blocks: list[Block], headline: int | None, content: Content | None) -> list[str]:
-    """Lines that may carry 来源/作者: around the headline, then the start and end of the body."""
+    """Lines that may carry 来源/作者 near the top: around the headline, then the start of the body."""
     lines = []
     if headline is not None:
         lines += [b.text for b in blocks[max(0, headline - 3) : headline + 11] if b.size <= 150]
     if content:
-        lines += content.lines[:2] + content.lines[-3:]
+        lines += content.lines[:2]
     return lines
 
 
-def _published_at(
-    root: html.HtmlElement, blocks: list[Block], headline: int | None, content: Content | None, page: Page
-) -> datetime | None:
-    """Meta/JSON-LD day, with the visible line's clock time on that day; else the line, trailer, script, URL."""
-    declared = published.from_metadata(root, page.fetched_at)
-    first = _line_index(blocks, content.lines[0], last=False) if content and content.lines else None
-    visible = published.from_headline(blocks, headline, first, page.fetched_at)
-    if declared is not None:
-        # Sites stamp meta tags at indexing time; the line under the headline is what readers see.
-        same_day = visible is not None and visible.date() == declared.date() and visible.time() != time()
-        return visible if same_day else declared
-    if visible is not None:
-        return visible
-    last = _line_index(blocks, content.lines[-1]) if content and content.lines else None
-    return (
-        published.from_trailer(blocks, last, page.fetched_at)
-        or published.from_scripts(root)
-        or published.from_url(page.url)
-    )
+def _layout(blocks: list[Block], headline: int | None, content: Content | None) -> published.Layout:
+    """Block positions of the headline and of the body's first and last lines."""
+    if not content or not content.lines:
+        return published.Layout(headline)
+    first = _line_index(blocks, content.lines[0], last=False)
+    return published.Layout(headline, first, _line_index(blocks, content.lines[-1]))
+
+
+def _published_at(root: html.HtmlElement, blocks: list[Block], layout: published.Layout, page: Page) -> datetime | None:
+    """The best-scoring date candidate, if any scores enough."""
+    best = published.choose_published(published.date_candidates(root, blocks, layout, page.url, page.fetched_at))
+    return best.value if best else None
 
 
 def _line_index(blocks: list[Block], text: str, *, last: bool = True) -> int | None:

@@ -7,8 +7,9 @@ photographers and editors are not, so a byline "记者 赵六 通讯员 钱七" 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
-__all__ = ["parse_editors", "parse_reporters"]
+__all__ = ["TrailingByline", "parse_editors", "parse_reporters", "parse_trailing_byline"]
 
 _REPORTER_ROLE = re.compile(r"^(?:本报|新华社|人民网|中新网|央视网)?(?:见习|特约|首席)?记者[：:]?")
 _OTHER_ROLE = re.compile(r"^(?:通讯员|实习生|摄影|摄像|编辑|责编|责任编辑|校对|制图|供图|报道|整理|编译)[：:]?")
@@ -19,6 +20,28 @@ _EDITORS = re.compile(r"(?:责编|责任编辑)\s*[：:]\s*([^（）()\n]*)")
 _LIST_SEPARATORS = re.compile(r"[、，,；;/|]+")
 _SPACES = re.compile(r"[\s\u3000\xa0]+")
 _NAME = re.compile(r"^[\u4e00-\u9fff]{1,4}$|^[\u4e00-\u9fff]+[·•・][\u4e00-\u9fff·•・]+$")
+# A byline paragraph of its own: "□ 本报记者 X", "（本报记者 X Y）", "记者 X 通讯员 Y", "文/图 X", "X 摄".
+_MARKERS = re.compile(r"^[□■◆◇●○◎★☆▲△▼▽◢◣→\-—─\s\u3000]+")
+_WRAPPED = re.compile(r"^[（(【\[](.*)[)）】\]]$")
+# 记者 may be glued to the name (本报记者王五); 文, 图 and the like only with a separator, or 文化 would be a role.
+_WRITER = re.compile(
+    r"^(?:(?:本报|本刊|本台|本网|新华社|人民网|中新网|央视网|[\u4e00-\u9fff]{2,6}?(?:日报|晚报|报|台|社|网))?"
+    r"(?:见习|特约|首席|融媒体?)?记者)[：:/／丨|]?"
+    r"|^(?:文[/／]图|图[/／]文|文图|图文|撰文|作者|采写|文字|文)(?:[：:/／丨|]|$)"
+)
+_HELPER = re.compile(r"^(?:通讯员|实习生)[：:/／丨|]?|^(?:摄影|摄像|图片|图)(?:[：:/／丨|]|$)")
+_PHOTO_TAIL = frozenset({"摄", "摄影", "/摄"})
+_OTHER_TAIL = frozenset({"报道", "采写", "发"})
+_BYLINE_SPLIT = re.compile(r"[\s\u3000\xa0、，,；;]+")
+_MAX_BYLINE = 40
+
+
+@dataclass(frozen=True)
+class TrailingByline:
+    """Reporters a closing paragraph credits, and whether the paragraph is nothing but that credit."""
+
+    names: list[str] = field(default_factory=list)
+    byline_only: bool = False
 
 
 def parse_reporters(text: str) -> list[str]:
@@ -78,3 +101,41 @@ def _tokens(text: str) -> list[str]:
                 merged.append(word)
         tokens.extend(merged)
     return tokens
+
+
+def parse_trailing_byline(paragraph: str) -> TrailingByline:
+    """A closing byline paragraph: its reporters (not 通讯员 or bare photographers) and whether it holds only that."""
+    text = _MARKERS.sub("", paragraph.strip()).strip()
+    inner = _WRAPPED.match(text)
+    text = (inner.group(1) if inner else text).strip()
+    if not text or len(text) > _MAX_BYLINE:
+        return TrailingByline(parse_reporters(paragraph), False)
+    walked = _walk_byline(_BYLINE_SPLIT.split(text))
+    if walked is None:
+        return TrailingByline(parse_reporters(paragraph), False)
+    return TrailingByline(walked, True)
+
+
+def _walk_byline(tokens: list[str]) -> list[str] | None:
+    """Writers named by role words, or None when some token is neither a role, a name nor 摄/报道."""
+    writers: list[str] = []
+    role, credited, pending = "", False, []
+    for token in (t for t in tokens if t):
+        for pattern, kind in ((_WRITER, "writer"), (_HELPER, "helper")):
+            if match := pattern.match(token):
+                role, credited, token = kind, True, token[match.end():]
+                break
+        if not token:
+            continue
+        if token in _PHOTO_TAIL or token in _OTHER_TAIL:
+            credited, pending = True, []  # bare names before 摄 are photographers, not writers
+            continue
+        name = token[:-1] if token.endswith("摄") and len(token) > 2 else token
+        if not (_NAME.match(name) and len(name) >= 2):
+            return None
+        if role == "writer" and name not in writers:
+            writers.append(name)
+        elif not role:
+            pending.append(name)
+        credited = credited or name != token
+    return writers if credited and not pending else None
