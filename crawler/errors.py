@@ -10,3 +10,8 @@ class ParseError(ValueError):
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
+
+
+class UnknownTemplate(ParseError):
+    """An article page the site parser does not recognise (none of its templates' titles): the generic
+    extractor reads it instead."""

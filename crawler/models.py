@@ -53,6 +53,7 @@ class Article:
     content_id: str = ""
     images: list[Image] = field(default_factory=list)
     page_urls: list[str] = field(default_factory=list)  # absolute URLs of pages 2..N of a multi-page article
+    extractor: str = "site"  # "site": the site's own parser; "generic": the generic extractor read the page
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: datetimes as ISO 8601 strings."""

@@ -17,11 +17,10 @@ from crawler.generic.metadata import canonical_url, find_headline, parse_authors
 from crawler.generic.overrides import apply_overrides
 from crawler.html import parse_html
 from crawler.models import Article, Image, Page
-from crawler.text.bylines import parse_trailing_byline
+from crawler.text.bylines import without_closing_byline
 
 FIELDS = ("title", "body", "published_at", "source", "authors")
 _IMAGE_ATTRIBUTES = ("data-original", "data-src", "src")
-_EDITOR_LINE = 30  # a "(责编：…)" line after the byline is this short
 
 
 def extract_article(page: Page, *, site: str = "generic", selectors: dict[str, str] | None = None,
@@ -35,7 +34,7 @@ def extract_article(page: Page, *, site: str = "generic", selectors: dict[str, s
         raise ValueError(f"unknown selector field(s) {sorted(unknown)}; expected some of {FIELDS}")
     root, blocks, title, content, headline = _read(page, root)
     lines = content.lines if content else []
-    body, closing = _without_closing_byline(lines)
+    body, closing = without_closing_byline(lines)
     # The closing byline speaks for itself: keep it out of the lines read as the top byline.
     head = [line for line in _byline_lines(blocks, headline, content) if line in body or line not in lines]
     byline = head + lines[-3:]
@@ -75,17 +74,6 @@ def _read(page: Page, root: html.HtmlElement | None = None
     title = parse_title(root, cleaned)
     content = find_content(cleaned, blocks, title, find_headline(cleaned, title))
     return root, blocks, title, content, _headline_index(blocks, title, content)
-
-
-def _without_closing_byline(lines: list[str]) -> tuple[list[str], list[str]]:
-    """The body without a closing paragraph that is only a byline (maybe before a short editor line); its names."""
-    for position in (len(lines) - 1, len(lines) - 2):
-        if position < 1 or (position < len(lines) - 1 and len(lines[-1]) > _EDITOR_LINE):
-            continue
-        closing = parse_trailing_byline(lines[position])
-        if closing.byline_only:
-            return lines[:position] + lines[position + 1 :], closing.names
-    return lines, []
 
 
 def _headline_index(blocks: list[Block], title: str, content: Content | None) -> int | None:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
 from lxml import html
 
+from crawler.errors import ParseError, UnknownTemplate
+from crawler.generic import extract_article
 from crawler.html import parse_html
 from crawler.models import Article, HotEntry, ListPage, Page, ParsedPage
 from crawler.sites.common import join_pages, unique, xpath
@@ -46,9 +49,34 @@ class Site(ABC):
         if root is None:
             return ParsedPage(page.url, self.key)
         listing = self.listing(root, page.url) if self.is_list_url(page.url) else None
-        article = self.article(root, page, listing)
-        return ParsedPage(page.url, self.key, article=article, hot_list=self.hot_list(root, page.url),
-                          listing=listing)
+        hot_list = self.hot_list(root, page.url)  # before article(): parsers drop junk from the tree
+        try:
+            article = self.article(root, page, listing)
+        except UnknownTemplate as error:
+            if not _arrived_whole(page):
+                raise
+            article = self._generic_article(page, error)
+        if article is None and listing is None and self.is_article_url(page.url) and _arrived_whole(page):
+            article = self._generic_article(page, None)
+        return ParsedPage(page.url, self.key, article=article, hot_list=hot_list, listing=listing)
+
+    def _generic_article(self, page: Page, error: UnknownTemplate | None) -> Article | None:
+        """The generic extractor's reading of an article page in no template the parser knows.
+
+        With ``error`` (the parser found no title) a page the generic extractor cannot read either fails with
+        that error; without it (the parser recognised nothing at all), such a page yields no article.
+        """
+        try:
+            article = extract_article(page, site=self.key)
+        except ParseError:
+            if error is not None:
+                raise error from None
+            return None
+        if not article.title:
+            if error is not None:
+                raise error
+            return None
+        return replace(article, extractor="generic")
 
     @abstractmethod
     def article(self, root: html.HtmlElement, page: Page, listing: ListPage | None) -> Article | None:
@@ -93,3 +121,12 @@ class Site(ABC):
 
     def __repr__(self) -> str:
         return f"<Site {self.key}>"
+
+
+def _arrived_whole(page: Page) -> bool:
+    """The page ends its document: a truncated page must not be read by the generic extractor, which would
+    take whatever text arrived (a menu, a sidebar) for the article."""
+    return _DOCUMENT_END.search(page.body[-4096:]) is not None
+
+
+_DOCUMENT_END = re.compile(rb"</(?:body|html)\s*>", re.IGNORECASE)

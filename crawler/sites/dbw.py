@@ -14,11 +14,11 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree, html
 
-from crawler.errors import ParseError
+from crawler.errors import ParseError, UnknownTemplate
 from crawler.models import Article, Channel, Image, ListPage, Page
 from crawler.sites.base import Site
 from crawler.sites.common import first_text, unique
-from crawler.text.bylines import parse_editors, parse_reporters
+from crawler.text.bylines import parse_editors, parse_reporters, without_closing_byline
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
 from crawler.urls import following_pages, host_in
@@ -78,7 +78,7 @@ class Dbw(Site):
 def _article(root: html.HtmlElement, page: Page, normalize_url: Callable[[str], str]) -> Article:
     title = first_text(_TITLE(root))
     if not title:
-        raise ParseError(page.url, "article page without a title")
+        raise UnknownTemplate(page.url, "article page without a title")
     url = normalize_url(page.url)
     page_urls = following_pages((normalize_url(urljoin(url, href.strip())) for href in _PAGER(root)),
                                 _content_page, url)
@@ -87,13 +87,15 @@ def _article(root: html.HtmlElement, page: Page, normalize_url: Callable[[str], 
     paragraphs, images = _body(containers[0], page.url) if containers else ([], [])
     if not paragraphs:
         raise ParseError(page.url, "article page without body text")
+    paragraphs, closing = without_closing_byline(paragraphs)  # "□ 本报记者 X" as the last paragraph
     dateline = first_text(_DATELINE(root))
     fields = _dateline_fields(dateline)
     bylines = [_writer_byline(fields.get("作者", "")), *paragraphs[:2], *paragraphs[-2:]]
     return Article(
         url=page.url, canonical_url=re.sub(r"_\d+\.shtml$", ".shtml", url), site=Dbw.key, title=title,
         body="\n".join(paragraphs), published_at=parse_datetime(fields.get("时间", dateline)),
-        source=fields.get("来源", ""), authors=unique(n for text in bylines for n in parse_reporters(text)),
+        source=fields.get("来源", ""),
+        authors=unique([*(n for text in bylines for n in parse_reporters(text)), *closing]),
         editors=editors, channel=_channel(root), content_id=_content_id(url), images=images, page_urls=page_urls,
     )
 

@@ -18,11 +18,11 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html
 
-from crawler.errors import ParseError
+from crawler.errors import ParseError, UnknownTemplate
 from crawler.models import Article, Channel, HotEntry, Image, ListPage, Page
 from crawler.sites.base import Site
 from crawler.sites.common import meta_content, unique, xpath
-from crawler.text.bylines import parse_editors, parse_reporters
+from crawler.text.bylines import parse_editors, parse_reporters, without_closing_byline
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
 from crawler.urls import following_pages, host_in
@@ -127,7 +127,7 @@ def _article(root: html.HtmlElement, marks: dict[str, html.HtmlElement], page: P
              normalize_url: Callable[[str], str]) -> Article:
     title = _text(marks, _TITLE)
     if not title:
-        raise ParseError(page.url, "article page without a title")
+        raise UnknownTemplate(page.url, "article page without a title")
     url = normalize_url(page.url)
     pager = (normalize_url(urljoin(url, href.strip())) for href in xpath(_PAGER)(root))
     page_urls = following_pages(pager, _content_page, url)  # before _body drops the pager from the tree
@@ -140,6 +140,7 @@ def _article(root: html.HtmlElement, marks: dict[str, html.HtmlElement], page: P
         editors, paragraphs, images = [], [], []
     if not paragraphs:
         raise ParseError(page.url, "article page without body text")
+    paragraphs, closing = without_closing_byline(paragraphs)  # "□ 本报记者 X" as the last paragraph
     dateline_element = _first(marks, _DATELINE)
     dateline = normalize_space(dateline_element.text_content()) if dateline_element is not None else ""
     return Article(
@@ -147,7 +148,7 @@ def _article(root: html.HtmlElement, marks: dict[str, html.HtmlElement], page: P
         body="\n".join(paragraphs),
         published_at=_published_at(root, dateline, page.fetched_at), pretitle=_text(marks, _PRETITLE),
         subtitle=_text(marks, _SUBTITLE), source=_source(root, dateline_element, dateline),
-        authors=_authors(marks, paragraphs),
+        authors=unique([*_authors(marks, paragraphs), *closing]),
         editors=editors, channel=_channel(root, url), content_id=_content_id(root, url),
         images=images, page_urls=page_urls,
     )

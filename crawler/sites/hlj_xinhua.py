@@ -17,11 +17,11 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree, html
 
-from crawler.errors import ParseError
+from crawler.errors import ParseError, UnknownTemplate
 from crawler.models import Article, Channel, Image, ListPage, Page
 from crawler.sites.base import Site
 from crawler.sites.common import first_text, meta_content, unique, xpath
-from crawler.text.bylines import parse_editors, parse_reporters
+from crawler.text.bylines import parse_editors, parse_reporters, without_closing_byline
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
 from crawler.urls import following_pages, host_in, normalize_site_url
@@ -92,7 +92,7 @@ class HljXinhua(Site):
 def _article(root: html.HtmlElement, page: Page, normalize_url: Callable[[str], str]) -> Article:
     title = first_text(_TITLE(root))
     if not title:
-        raise ParseError(page.url, "article page without a title")
+        raise UnknownTemplate(page.url, "article page without a title")
     url = normalize_url(page.url)
     page_urls = following_pages((normalize_url(urljoin(url, href.strip())) for href in xpath("//a/@href")(root)),
                                 _old_content_page, url)
@@ -101,11 +101,12 @@ def _article(root: html.HtmlElement, page: Page, normalize_url: Callable[[str], 
     paragraphs, images = _body(containers[0], page.url) if containers else ([], [])
     if not paragraphs:
         raise ParseError(page.url, "article page without body text")
+    paragraphs, closing = without_closing_byline(paragraphs)  # "□ 本报记者 X" as the last paragraph
     return Article(
         url=page.url, canonical_url=_canonical_url(url), site=HljXinhua.key, title=title, body="\n".join(paragraphs),
         published_at=_published_at(root), source=_source(root),
-        authors=unique(n for text in [_writer_byline(byline), *paragraphs[:2], *paragraphs[-2:]]
-                        for n in parse_reporters(text)),
+        authors=unique([*(n for text in [_writer_byline(byline), *paragraphs[:2], *paragraphs[-2:]]
+                          for n in parse_reporters(text)), *closing]),
         editors=parse_editors(_editor_text(byline)), channel=_channel(root, url),
         content_id=meta_content(root, "contentid") or _content_id(url), images=images, page_urls=page_urls,
     )

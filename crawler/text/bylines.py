@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["TrailingByline", "parse_editors", "parse_reporters", "parse_trailing_byline"]
+__all__ = ["TrailingByline", "parse_editors", "parse_reporters", "parse_trailing_byline", "without_closing_byline"]
 
 _REPORTER_ROLE = re.compile(r"^(?:本报|新华社|人民网|中新网|央视网)?(?:见习|特约|首席)?记者[：:]?")
 _OTHER_ROLE = re.compile(r"^(?:通讯员|实习生|摄影|摄像|编辑|责编|责任编辑|校对|制图|供图|报道|整理|编译)[：:]?")
@@ -139,3 +139,17 @@ def _walk_byline(tokens: list[str]) -> list[str] | None:
             pending.append(name)
         credited = credited or name != token
     return writers if credited and not pending else None
+
+
+_EDITOR_LINE = 30  # a "(责编：…)" line after the closing byline is this short
+
+
+def without_closing_byline(paragraphs: list[str]) -> tuple[list[str], list[str]]:
+    """The body without a closing paragraph that is only a byline (maybe before a short editor line); its names."""
+    for position in (len(paragraphs) - 1, len(paragraphs) - 2):
+        if position < 1 or (position < len(paragraphs) - 1 and len(paragraphs[-1]) > _EDITOR_LINE):
+            continue
+        closing = parse_trailing_byline(paragraphs[position])
+        if closing.byline_only:
+            return paragraphs[:position] + paragraphs[position + 1 :], closing.names
+    return paragraphs, []

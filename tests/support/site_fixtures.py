@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from crawler.models import Page, ParsedPage
-from crawler.sites import ParseError, builtin_site
+from crawler.sites import ParseError, Site, builtin_site
 
 ARTICLE_FIELDS = ("canonical_url", "title", "pretitle", "subtitle", "published_at", "source", "authors",
                   "editors", "channel", "content_id", "images", "page_urls")
@@ -83,3 +83,29 @@ class SiteFixtures:
     def check_clean_paragraphs(self, case: str) -> None:
         for paragraph in self.article_value(case, "body").split("\n"):
             assert paragraph and paragraph == paragraph.strip() and "\u3000" not in paragraph
+
+
+def check_truncations(site: Site, url: str, body: bytes, step: int) -> None:
+    """Every cut of a page parses to nothing, a ParseError, or the start of the whole page's article.
+
+    The start: the same title, the whole page's paragraphs up to the cut (the last one possibly cut short),
+    read by the site's own parser, never the generic fallback (a cut page has no end of document).
+    """
+    whole = site.parse_page(Page(url, body, {})).article
+    assert whole is not None and whole.extractor == "site"
+    outcomes = {"article": 0, "nothing": 0, "error": 0}
+    for cut in range(0, len(body), step):
+        try:
+            article = site.parse_page(Page(url, body[:cut], {})).article
+        except ParseError:
+            outcomes["error"] += 1
+            continue
+        if article is None:
+            outcomes["nothing"] += 1
+            continue
+        outcomes["article"] += 1
+        assert article.extractor == "site" and whole.title.startswith(article.title.rstrip("\ufffd"))
+        paragraphs, expected = article.body.split("\n"), whole.body.split("\n")
+        assert paragraphs[:-1] == expected[: len(paragraphs) - 1], f"cut at {cut}"
+        assert expected[len(paragraphs) - 1].startswith(paragraphs[-1].rstrip("\ufffd")), f"cut at {cut}"
+    assert outcomes["article"] and (outcomes["nothing"] or outcomes["error"]), outcomes
