@@ -6,12 +6,6 @@ from datetime import UTC, datetime
 
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import (
-    ConnectionRefusedError,
-    DNSLookupError,
-    TCPTimedOutError,
-    TimeoutError,
-)
 from twisted.python.failure import Failure
 
 from crawler.html import not_html_reason
@@ -43,18 +37,26 @@ def raw_page_from(response: Response, page: Page) -> RawPage:
     return RawPage(page.url, page.body, page.headers, response.status, page.fetched_at or datetime.now(UTC))
 
 
+# Failures by exception class name: Twisted's classes, and Scrapy's own since 2.13/2.14 (not importable from
+# every supported release, hence names rather than classes).
+_FAILURE_REASONS = {
+    "DNSLookupError": "DNS lookup failed (offline or unknown host)",
+    "CannotResolveHostError": "DNS lookup failed (offline or unknown host)",
+    "TimeoutError": "timed out", "TCPTimedOutError": "timed out", "DownloadTimeoutError": "timed out",
+    "ConnectionRefusedError": "connection refused", "DownloadConnectionRefusedError": "connection refused",
+    "ConnectionLost": "connection lost", "ConnectionDone": "connection lost",
+    "ResponseDataLossError": "response cut short (data loss)",
+}
+
+
 def describe_failure(failure: Failure) -> str:
     """One line saying why a request failed, for the run record and the log."""
     error = failure.value
     if failure.check(HttpError):
         return f"HTTP {error.response.status}"
-    if failure.check(DNSLookupError):
-        return "DNS lookup failed (offline or unknown host)"
-    # Scrapy 2.13+ raises its own DownloadTimeoutError; older releases raise Twisted's TimeoutError.
-    if failure.check(TimeoutError, TCPTimedOutError) or type(error).__name__ == "DownloadTimeoutError":
-        return "timed out"
-    if failure.check(ConnectionRefusedError):
-        return "connection refused"
+    for cls in type(error).__mro__:
+        if cls.__name__ in _FAILURE_REASONS:
+            return _FAILURE_REASONS[cls.__name__]
     return one_line(error)
 
 

@@ -12,6 +12,16 @@ from sqlalchemy.engine import Engine
 from storage import Archive, open_archive
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked network reach the live sites: they run only when HLJNEWS_TEST_NETWORK=1."""
+    if os.environ.get("HLJNEWS_TEST_NETWORK") == "1":
+        return
+    skip = pytest.mark.skip(reason="reaches the live sites; set HLJNEWS_TEST_NETWORK=1 to run")
+    for item in items:
+        if item.get_closest_marker("network"):
+            item.add_marker(skip)
 PG_ADMIN_URL = os.environ.get("HLJNEWS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -161,18 +162,36 @@ def test_a_crawl_killed_mid_way_is_completed_by_the_next_run_without_duplicates(
     assert second["pages_new"] == len(articles) - len(partial)
 
 
-def test_scrapy_crawl_offline_records_a_failed_run_with_one_line_per_failure(tmp_path: Path) -> None:
+def closed_port() -> int:
+    """A local port nothing listens on: connecting to it is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_scrapy_crawl_of_an_unreachable_site_records_a_failed_run_with_one_line_per_failure(tmp_path: Path) -> None:
     db = tmp_path / "offline.sqlite3"
-    env_free_of_proxies = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env["http_proxy"] = f"http://127.0.0.1:{closed_port()}"  # every request refused, with or without a network
     command = [sys.executable, "-m", "scrapy", "crawl", "hlj_people", "-s", f"HLJNEWS_DB={db}",
                "-s", "RETRY_TIMES=0", "-s", "DOWNLOAD_TIMEOUT=5"]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, env=env_free_of_proxies)
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert "Traceback" not in result.stderr
     failures = [line for line in result.stderr.splitlines() if " failed http" in line]
-    assert len(failures) == len(site.start_urls)
+    assert len(failures) == len(site.start_urls) and all("connection refused" in line for line in failures)
     run = runs(db)[-1]
     assert run["status"] == "failed"
     assert run["pages_failed"] == len(site.start_urls)
+
+
+@pytest.mark.network
+def test_a_crawl_of_the_live_site_stores_articles(tmp_path: Path) -> None:
+    db = tmp_path / "live.sqlite3"
+    command = [sys.executable, "-m", "jobs", "crawl", "hlj_people", "--db", str(db), "--max-list-pages", "1", "-q"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    run = runs(db)[-1]
+    assert run["status"] in {"ok", "partial"}, result.stderr[-2000:]
+    assert run["pages_new"] + run["pages_unchanged"] > 0
 
 
 @pytest.mark.parametrize("args", [["--help"], ["crawl", "--help"], ["extract", "--help"]])

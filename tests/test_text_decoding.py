@@ -68,3 +68,19 @@ def test_utf8_bom_wins() -> None:
 @pytest.mark.parametrize("body", [b"", b"plain ascii", b"\x00\x01\x02\xff\xfe\xfd", bytes(range(256))])
 def test_never_raises(body: bytes) -> None:
     assert isinstance(decode_html(body, {"content-type": "text/html; charset=no-such-codec"}), str)
+
+
+BIG5_PAGE = ("<html><head><title>臺北市政府新聞稿</title></head><body><p>臺北市政府今天舉行記者會，說明颱風過後的"
+             "環境清潔、道路搶修與停班停課決定，各區公所將持續協助受災民眾申請救助。</p></body></html>")
+
+
+def test_a_big5_page_that_declares_no_charset_is_detected_not_read_as_gbk() -> None:
+    body = BIG5_PAGE.encode("big5")
+    body.decode("gb18030")  # GB18030 takes these bytes without an error: only detection tells them apart
+    assert decode_html(body, {}) == BIG5_PAGE
+
+
+def test_detection_never_overrides_a_declared_charset_or_valid_utf8() -> None:
+    body = BIG5_PAGE.encode("big5")
+    assert decode_html(body, {"content-type": "text/html; charset=gbk"}) == body.decode("gb18030")
+    assert decode_html(BIG5_PAGE.encode("utf-8"), {}) == BIG5_PAGE

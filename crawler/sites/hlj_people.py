@@ -32,6 +32,8 @@ __all__ = ["CHANNELS", "HljPeople"]
 CHANNELS = {"220027": "省内要闻", "220024": "专稿", "220075": "地方视窗", "338553": "社会政法"}
 
 _ARTICLE_PATH = re.compile(r"^/n\d?/\d{4}/\d{4}/c(?P<channel>\d+)-(?P<content>\d+)(?:-(?P<page>\d+))?\.html$")
+# Before 2012 articles lived under their channel: /GB/{channel}/{content id}.html (read by the generic extractor).
+_OLD_ARTICLE_PATH = re.compile(r"^/GB/(?:\d+/)*(?P<channel>\d+)/(?P<content>\d{5,})\.html$")
 _PAGER = "//div[contains(@class,'zdfy')]//a/@href"  # "下一页" links of a multi-page article
 # Template parts as (landmark, XPath relative to it): a landmark is the first <div> with that class or id,
 # found in one pass over the page, so no query scans the whole document more than once.
@@ -71,7 +73,7 @@ class HljPeople(Site):
     def is_article_url(self, url: str) -> bool:
         """Page 1 of a people.com.cn article (``/n2/YYYY/MMDD/c{channel}-{content}.html``, also /n1/)."""
         match = _article_match(url)
-        return match is not None and match["page"] is None
+        return match is not None and match.groupdict().get("page") is None
 
     def is_list_url(self, url: str) -> bool:
         """A people.com.cn channel list (``/GB/{channel}/index.html``, ``index2.html`` …) or a channel home."""
@@ -79,7 +81,7 @@ class HljPeople(Site):
         return host_in(parts.hostname, self.allowed_domains) and self.list_path.match(parts.path or "/") is not None
 
     def is_article_path(self, path: str) -> bool:
-        return _ARTICLE_PATH.match(path) is not None
+        return bool(_ARTICLE_PATH.match(path) or _OLD_ARTICLE_PATH.match(path))
 
     def article(self, root: html.HtmlElement, page: Page, listing: ListPage | None) -> Article | None:
         """The article of a page showing one of the known templates' title or body landmarks."""
@@ -259,7 +261,7 @@ def _canonical_url(root: html.HtmlElement, url: str, normalize_url: Callable[[st
 def _content_page(url: str) -> tuple[str, int] | None:
     """(content id, page number) of an article URL: ``c220024-34830127-2.html`` is page 2."""
     match = _article_match(url)
-    return (match["content"], int(match["page"] or 1)) if match else None
+    return (match["content"], int(match.groupdict().get("page") or 1)) if match else None
 
 
 # -- hot lists ----------------------------------------------------------------------------------------------
@@ -294,4 +296,6 @@ def _hot_entries(items: html.HtmlElement, url: str) -> list[HotEntry]:
 
 def _article_match(url: str) -> re.Match[str] | None:
     parts = urlsplit(url)
-    return _ARTICLE_PATH.match(parts.path) if host_in(parts.hostname, HljPeople.allowed_domains) else None
+    if not host_in(parts.hostname, HljPeople.allowed_domains):
+        return None
+    return _ARTICLE_PATH.match(parts.path) or _OLD_ARTICLE_PATH.match(parts.path)
