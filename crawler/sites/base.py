@@ -12,16 +12,16 @@ from abc import ABC, abstractmethod
 from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
-from lxml import html
+from lxml import etree, html
 
 from crawler.errors import ParseError, UnknownTemplate
 from crawler.generic import extract_article
 from crawler.html import parse_html
 from crawler.models import Article, HotEntry, ListPage, Page, ParsedPage
-from crawler.sites.common import join_pages, unique, xpath
+from crawler.sites.common import first_text, join_pages, unique, xpath
 from crawler.urls import host_in, list_page_number, normalize_site_url, same_folder
 
-__all__ = ["Site"]
+__all__ = ["Site", "TemplateSite"]
 
 
 class Site(ABC):
@@ -121,6 +121,26 @@ class Site(ABC):
 
     def __repr__(self) -> str:
         return f"<Site {self.key}>"
+
+
+class TemplateSite(Site):
+    """A site whose article pages show one title element and one body element, found by XPath."""
+
+    title_path: etree.XPath
+    body_path: etree.XPath
+
+    def article(self, root: html.HtmlElement, page: Page, listing: ListPage | None) -> Article | None:
+        """The article of a page with the detail template's title or body (list pages have neither)."""
+        if listing is not None or not (self.title_path(root) or self.body_path(root)):
+            return None
+        title = first_text(self.title_path(root))
+        if not title:
+            raise UnknownTemplate(page.url, "article page without a title")
+        return self.read_article(root, page, title)
+
+    @abstractmethod
+    def read_article(self, root: html.HtmlElement, page: Page, title: str) -> Article:
+        """The article of a page in the template, its title already found."""
 
 
 def _arrived_whole(page: Page) -> bool:

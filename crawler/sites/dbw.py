@@ -14,9 +14,9 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree, html
 
-from crawler.errors import ParseError, UnknownTemplate
-from crawler.models import Article, Channel, Image, ListPage, Page
-from crawler.sites.base import Site
+from crawler.errors import ParseError
+from crawler.models import Article, Channel, Image, Page
+from crawler.sites.base import TemplateSite
 from crawler.sites.common import first_text, unique
 from crawler.text.bylines import parse_editors, parse_reporters, without_closing_byline
 from crawler.text.clean import element_lines, normalize_space
@@ -40,7 +40,7 @@ _ROLE_WORD = re.compile(r"记者|通讯员|实习生|编辑|摄")
 _CAPTION = re.compile(r"^图为|^图[：:]|摄[）)]?$|供图|图片来源")
 
 
-class Dbw(Site):
+class Dbw(TemplateSite):
     """东北网: the home, its channel subdomains and their enorth CMS article pages."""
 
     key = "dbw"
@@ -65,20 +65,17 @@ class Dbw(Site):
     def is_article_path(self, path: str) -> bool:
         return _ARTICLE_PATH.match(path) is not None
 
-    def article(self, root: html.HtmlElement, page: Page, listing: ListPage | None) -> Article | None:
-        """The article of a page with the detail template's title or body (list pages have neither)."""
-        if listing is not None or not (_TITLE(root) or _BODY(root)):
-            return None
-        return _article(root, page, self.normalize_url)
+    title_path = _TITLE
+    body_path = _BODY
+
+    def read_article(self, root: html.HtmlElement, page: Page, title: str) -> Article:
+        return _article(root, page, title, self.normalize_url)
 
 
 # -- articles --------------------------------------------------------------------------------------------
 
 
-def _article(root: html.HtmlElement, page: Page, normalize_url: Callable[[str], str]) -> Article:
-    title = first_text(_TITLE(root))
-    if not title:
-        raise UnknownTemplate(page.url, "article page without a title")
+def _article(root: html.HtmlElement, page: Page, title: str, normalize_url: Callable[[str], str]) -> Article:
     url = normalize_url(page.url)
     page_urls = following_pages((normalize_url(urljoin(url, href.strip())) for href in _PAGER(root)),
                                 _content_page, url)

@@ -17,9 +17,9 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree, html
 
-from crawler.errors import ParseError, UnknownTemplate
-from crawler.models import Article, Channel, Image, ListPage, Page
-from crawler.sites.base import Site
+from crawler.errors import ParseError
+from crawler.models import Article, Channel, Image, Page
+from crawler.sites.base import TemplateSite
 from crawler.sites.common import first_text, meta_content, unique, xpath
 from crawler.text.bylines import parse_editors, parse_reporters, without_closing_byline
 from crawler.text.clean import element_lines, normalize_space
@@ -49,7 +49,7 @@ _WRITER = re.compile(r"作者\s*[：:]\s*(.*?)\s*(?:责任编辑|编辑|[\]】]|
 _SHORT_CAPTION = 80  # a short paragraph right after a picture-only block is that picture's caption
 
 
-class HljXinhua(Site):
+class HljXinhua(TemplateSite):
     """新华网黑龙江频道 (hlj.news.cn); the parser reads any page of Xinhua's news.cn platform."""
 
     key = "hlj_xinhua"
@@ -79,20 +79,17 @@ class HljXinhua(Site):
         """URLs of the whole news.cn platform, not only hlj.news.cn, take the site's form."""
         return normalize_site_url(url, PLATFORM_DOMAINS, self.is_article_path)
 
-    def article(self, root: html.HtmlElement, page: Page, listing: ListPage | None) -> Article | None:
-        """The article of a page with a detail template's title or body (list pages have neither)."""
-        if listing is not None or not (_TITLE(root) or _BODY(root)):
-            return None
-        return _article(root, page, self.normalize_url)
+    title_path = _TITLE
+    body_path = _BODY
+
+    def read_article(self, root: html.HtmlElement, page: Page, title: str) -> Article:
+        return _article(root, page, title, self.normalize_url)
 
 
 # -- articles --------------------------------------------------------------------------------------------
 
 
-def _article(root: html.HtmlElement, page: Page, normalize_url: Callable[[str], str]) -> Article:
-    title = first_text(_TITLE(root))
-    if not title:
-        raise UnknownTemplate(page.url, "article page without a title")
+def _article(root: html.HtmlElement, page: Page, title: str, normalize_url: Callable[[str], str]) -> Article:
     url = normalize_url(page.url)
     page_urls = following_pages((normalize_url(urljoin(url, href.strip())) for href in xpath("//a/@href")(root)),
                                 _old_content_page, url)
