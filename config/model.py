@@ -149,6 +149,8 @@ class Outlet(_Table):
     allowed_domains: list[str] | None = Field(None, min_length=1)
     max_list_pages: int | None = Field(None, ge=1, le=1000)
     selectors: dict[str, str] = {}
+    # An intranet or a local test site: its hosts may be (or resolve to) loopback and private addresses.
+    allow_private_addresses: bool = False
 
     @field_validator("key")
     @classmethod

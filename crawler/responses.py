@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -54,6 +55,8 @@ def describe_failure(failure: Failure) -> str:
     error = failure.value
     if failure.check(HttpError):
         return f"HTTP {error.response.status}"
+    if failure.check(IgnoreRequest) or "private address" in str(error):
+        return str(error).strip().splitlines()[0] if str(error).strip() else "request refused"
     for cls in type(error).__mro__:
         if cls.__name__ in _FAILURE_REASONS:
             return _FAILURE_REASONS[cls.__name__]

@@ -13,6 +13,8 @@ HLJNEWS_DB = None
 HLJNEWS_MAX_RUN_ERRORS = 20
 # Following pages of each channel list to read per run (1 = the index page only).
 HLJNEWS_MAX_LIST_PAGES = 5
+# Keep every request, redirects and robots.txt included, inside the spider's site (and off private addresses).
+HLJNEWS_SITE_BOUNDARY = True
 # Show a live progress line on a terminal (the CLI turns it on; `scrapy crawl` keeps plain logs).
 HLJNEWS_PROGRESS = False
 # "recent" mode re-fetches articles younger than this many days (older ones less often: see storage).
@@ -32,6 +34,10 @@ CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
 DOWNLOAD_TIMEOUT = 20
+# A news page is far below these; Scrapy checks them on the decompressed body too, so a gzip bomb stops at
+# 16 MB instead of filling memory (Scrapy's default limit is 1 GiB).
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
@@ -47,5 +53,9 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
-SPIDER_MIDDLEWARES = {"crawler.middlewares.FailedPageMiddleware": 50}
+SPIDER_MIDDLEWARES = {"crawler.middlewares.failed_pages.FailedPageMiddleware": 50}
+# Before Scrapy's own (robots.txt at 100, redirects at 600): nothing leaves the site, not even robots.txt.
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.site_boundary.SiteBoundaryMiddleware": 50}
+# Names resolving to loopback or private addresses are refused unless a site allows them (crawler/resolver.py).
+TWISTED_DNS_RESOLVER = "crawler.resolver.PublicOnlyResolver"
 EXTENSIONS = {"crawler.progress.ProgressDisplay": 500}

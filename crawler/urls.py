@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Iterable
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
-__all__ = ["absolute_links", "following_pages", "host_in", "list_page_number", "normalize_site_url", "same_folder"]
+__all__ = [
+    "absolute_links", "following_pages", "host_in", "is_private_host", "list_page_number", "normalize_site_url",
+    "same_folder",
+]
 
 
 def host_in(host: str | None, domains: Iterable[str]) -> bool:
@@ -61,3 +65,16 @@ def following_pages(links: Iterable[str], page_of: Callable[[str], tuple[str, in
         if found is not None and found[0] == own[0] and found[1] > 1:
             pages[found[1]] = link
     return [pages[number] for number in sorted(pages)]
+
+
+def is_private_host(host: str | None) -> bool:
+    """A loopback, private, link-local or otherwise non-public address (or ``localhost``), by the URL alone."""
+    if not host:
+        return False
+    host = host.lower().rstrip(".").strip("[]")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False  # a name: the resolver checks what it resolves to

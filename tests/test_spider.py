@@ -13,7 +13,7 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPageItem
-from crawler.middlewares import FailedPageMiddleware
+from crawler.middlewares.failed_pages import FailedPageMiddleware
 from crawler.responses import NotHtmlError
 from crawler.spiderloader import spider_class
 from crawler.spiders.site import SiteSpider

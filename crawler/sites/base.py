@@ -32,6 +32,7 @@ class Site(ABC):
     allowed_domains: tuple[str, ...]
     start_urls: tuple[str, ...]
     max_list_pages: int | None = None  # the site's own limit of list pages per channel and run, if any
+    allow_private_addresses: bool = False  # may its hosts be (or resolve to) loopback or private addresses
     # Channel lists page as index.html, index_2.html …; the `page` group is the page number.
     list_path: re.Pattern[str] = re.compile(r"^/(?:[\w-]+/)*(?:index(?:_(?P<page>\d+))?\.s?html?)?$")
 

@@ -35,6 +35,7 @@ class OutletSite(Site):
     allowed_domains: tuple[str, ...] = ()
     max_list_pages: int | None = None
     selectors: dict[str, str] = field(default_factory=dict)
+    allow_private_addresses: bool = False
 
     @classmethod
     def from_config(cls, outlet: Outlet) -> OutletSite:
@@ -42,7 +43,7 @@ class OutletSite(Site):
         return cls(key=outlet.key, name=outlet.name or outlet.key, start_urls=tuple(outlet.start_urls),
                    article_url_pattern=outlet.article_regex, list_url_pattern=outlet.list_regex,
                    allowed_domains=outlet.domains, max_list_pages=outlet.max_list_pages,
-                   selectors=dict(outlet.selectors))
+                   selectors=dict(outlet.selectors), allow_private_addresses=outlet.allow_private_addresses)
 
     def uncovered_hosts(self) -> list[str]:
         """Start URL hosts outside the allowed domains (a configuration mistake)."""

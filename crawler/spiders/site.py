@@ -7,7 +7,7 @@ every site key (built-in or configured); the spider only routes, the site's ``pa
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,14 +21,17 @@ from twisted.python.failure import Failure
 
 from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage, RawPageItem
 from crawler.models import Article, Page, ParsedPage
+from crawler.redirects import REDIRECT_STATUSES, next_hop
+from crawler.resolver import allow_private_addresses
 from crawler.responses import describe_failure, page_from_response, raw_page_from
 from crawler.sites import Site, load_sites
 from storage import open_archive
 
 MODES = ("full", "hot", "recent")
-REDIRECT_STATUSES = {301, 302, 303, 307, 308}
-MAX_REDIRECTS = 5
 REDIRECTED_FROM = "hljnews_redirected_from"  # meta key: the URLs that redirected to this request
+# Redirects are followed by the spider (crawler/redirects.py), not by Scrapy's middleware: every hop is checked
+# against the site, and a loop is reported rather than dropped in silence by the duplicate filter.
+_OWN_REDIRECTS = {"dont_redirect": True, "handle_httpstatus_list": sorted(REDIRECT_STATUSES)}
 
 
 @dataclass
@@ -73,6 +76,8 @@ class SiteSpider(scrapy.Spider):
         self._max_list_pages_arg = max_list_pages
         self.site = site
         self.allowed_domains = list(site.allowed_domains)
+        if site.allow_private_addresses:
+            allow_private_addresses(site.allowed_domains)
         self.start_urls = start_urls.split(",") if start_urls else list(site.start_urls)
         self.home_hosts = {urlsplit(url).hostname for url in site.start_urls}
         self.known_urls: set[str] = set()  # asked of the archive when the crawl starts
@@ -105,6 +110,10 @@ class SiteSpider(scrapy.Spider):
             yield self._list_request(url, channel=url)
 
     def parse_list(self, response: Response, channel: str) -> Iterator[Any]:
+        if response.status in REDIRECT_STATUSES:
+            yield from self._follow_redirect(response, lambda url, hops: self._list_request(
+                url, channel=channel, redirect_urls=hops))
+            return
         page, parsed = self._parse(response)
         yield RawPageItem(raw_page_from(response, page))
         yield from self._hot_list_items(page, parsed)
@@ -122,7 +131,8 @@ class SiteSpider(scrapy.Spider):
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         if response.status in REDIRECT_STATUSES:
-            yield from self._follow_redirect(response)
+            yield from self._follow_redirect(response, lambda url, hops: self._article_request(
+                url, dont_filter=True, redirect_urls=hops))
             return
         page, parsed = self._parse(response)
         yield from self._hot_list_items(page, parsed)
@@ -165,25 +175,30 @@ class SiteSpider(scrapy.Spider):
 
     def _article_request(self, url: str, *, dont_filter: bool = False, redirect_urls: list[str] | None = None
                          ) -> scrapy.Request:
-        # Redirects are followed here, not by Scrapy's middleware: its duplicate filter would drop a redirect
-        # to an article fetched directly earlier in the run, and the old URL would never be remembered.
-        meta = {"dont_redirect": True, "handle_httpstatus_list": sorted(REDIRECT_STATUSES),
-                REDIRECTED_FROM: redirect_urls or []}
+        meta = {**_OWN_REDIRECTS, REDIRECTED_FROM: redirect_urls or []}
         return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=dont_filter,
                               meta=meta)
 
-    def _follow_redirect(self, response: Response) -> Iterator[Any]:
-        location = response.headers.get("Location", b"").decode("latin-1")
-        hops = [*response.meta.get(REDIRECTED_FROM, []), response.url]
-        if not location or len(hops) > MAX_REDIRECTS:
-            yield FailedPageItem(response.url, f"HTTP {response.status} without a usable Location", response.status)
-            return
-        yield self._article_request(response.urljoin(location), dont_filter=True, redirect_urls=hops)
+    def _list_request(self, url: str, channel: str, redirect_urls: list[str] | None = None) -> scrapy.Request:
+        if redirect_urls is None:  # a redirect continues the same list page, not a new one
+            self._list_requests[channel] += 1
+        meta = {**_OWN_REDIRECTS, REDIRECTED_FROM: redirect_urls or []}
+        return scrapy.Request(url, callback=self.parse_list, errback=self.on_error, cb_kwargs={"channel": channel},
+                              meta=meta, dont_filter=redirect_urls is not None)
 
-    def _list_request(self, url: str, channel: str) -> scrapy.Request:
-        self._list_requests[channel] += 1
-        return scrapy.Request(url, callback=self.parse_list, errback=self.on_error,
-                              cb_kwargs={"channel": channel})
+    def _follow_redirect(self, response: Response, request_for: Callable[[str, list[str]], scrapy.Request]
+                         ) -> Iterator[Any]:
+        """The next hop as a request, or the page recorded failed with why the redirect was refused."""
+        earlier = list(response.meta.get(REDIRECTED_FROM, []))
+        location = response.headers.get("Location", b"").decode("latin-1")
+        hop = next_hop(response.url, response.status, location, earlier, covers=self.site.covers,
+                       allow_private=self.site.allow_private_addresses)
+        if hop.url is None:
+            first = earlier[0] if earlier else response.url
+            self.logger.error("failed %s: %s", first, hop.refused)
+            yield FailedPageItem(first, str(hop.refused), response.status)
+            return
+        yield request_for(hop.url, [*earlier, response.url])
 
     def _parse(self, response: Response) -> tuple[Page, ParsedPage]:
         page = page_from_response(response)

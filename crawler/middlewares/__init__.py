@@ -1,0 +1,1 @@
+"""hljnews' Scrapy middlewares, one per module (enabled in crawler/settings.py)."""
