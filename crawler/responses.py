@@ -9,6 +9,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.errors import ParseError
 from crawler.html import not_html_reason
 from crawler.items import RawPage
 from crawler.models import Page
@@ -55,11 +56,25 @@ def describe_failure(failure: Failure) -> str:
     error = failure.value
     if failure.check(HttpError):
         return f"HTTP {error.response.status}"
+    if "exceeded DOWNLOAD_MAXSIZE" in str(error):
+        return "body over the download size limit (DOWNLOAD_MAXSIZE), compressed or not"
     if failure.check(IgnoreRequest) or "private address" in str(error):
         return str(error).strip().splitlines()[0] if str(error).strip() else "request refused"
     for cls in type(error).__mro__:
         if cls.__name__ in _FAILURE_REASONS:
             return _FAILURE_REASONS[cls.__name__]
+    if type(error).__name__ == "ResponseFailed":  # Twisted wraps why the response broke off
+        causes = [type(reason.value).__name__ for reason in getattr(error, "reasons", [])]
+        return "response cut short (data loss)" if "_DataLoss" in causes else "connection lost mid-response"
+    return one_line(error)
+
+
+def exception_reason(error: BaseException) -> str:
+    """Why a page could not be read: our own errors say it in their message, others by type and first line."""
+    if isinstance(error, ParseError):
+        return error.reason
+    if isinstance(error, NotHtmlError):
+        return str(error)
     return one_line(error)
 
 

@@ -120,7 +120,7 @@ def test_non_html_answer_is_refused_and_recorded_by_the_middleware() -> None:
     with pytest.raises(NotHtmlError) as error:
         list(spider.parse_article(response))
     (item,) = FailedPageMiddleware().process_spider_exception(response, error.value, spider)
-    assert item == FailedPageItem(SEED["url"], "NotHtmlError: not an HTML page (Content-Type: application/pdf)")
+    assert item == FailedPageItem(SEED["url"], "not an HTML page (Content-Type: application/pdf)")
 
 
 def test_unknown_mode_is_refused() -> None:

@@ -10,7 +10,7 @@ from scrapy import Spider
 from scrapy.http import Response
 
 from crawler.items import FailedPageItem
-from crawler.responses import one_line
+from crawler.responses import exception_reason
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ class FailedPageMiddleware:
     def process_spider_exception(
         self, response: Response, exception: Exception, spider: Spider | None = None
     ) -> Iterable[Any]:
-        reason = one_line(exception)
+        reason = exception_reason(exception)
         logger.error("failed %s: %s", response.url, reason)
         return [FailedPageItem(response.url, reason)]
 

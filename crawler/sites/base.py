@@ -19,6 +19,7 @@ from crawler.generic import extract_article
 from crawler.html import parse_html
 from crawler.models import Article, HotEntry, ListPage, Page, ParsedPage
 from crawler.sites.common import first_text, join_pages, unique, xpath
+from crawler.text.clean import without_controls
 from crawler.urls import host_in, list_page_number, normalize_site_url, same_folder
 
 __all__ = ["Site", "TemplateSite"]
@@ -59,7 +60,8 @@ class Site(ABC):
             article = self._generic_article(page, error)
         if article is None and listing is None and self.is_article_url(page.url) and _arrived_whole(page):
             article = self._generic_article(page, None)
-        return ParsedPage(page.url, self.key, article=article, hot_list=hot_list, listing=listing)
+        return ParsedPage(page.url, self.key, article=_printable_article(article), listing=listing,
+                          hot_list=[replace(entry, title=without_controls(entry.title)) for entry in hot_list])
 
     def _generic_article(self, page: Page, error: UnknownTemplate | None) -> Article | None:
         """The generic extractor's reading of an article page in no template the parser knows.
@@ -142,6 +144,18 @@ class TemplateSite(Site):
     @abstractmethod
     def read_article(self, root: html.HtmlElement, page: Page, title: str) -> Article:
         """The article of a page in the template, its title already found."""
+
+
+def _printable_article(article: Article | None) -> Article | None:
+    """The article with control characters and bidirectional overrides taken out of every text field."""
+    if article is None:
+        return None
+    texts = {name: without_controls(getattr(article, name))
+             for name in ("title", "pretitle", "subtitle", "body", "source", "content_id")}
+    names = {name: [without_controls(value) for value in getattr(article, name)] for name in ("authors", "editors")}
+    channel = replace(article.channel, name=without_controls(article.channel.name)) if article.channel else None
+    images = [replace(image, caption=without_controls(image.caption)) for image in article.images]
+    return replace(article, **texts, **names, channel=channel, images=images)
 
 
 def _arrived_whole(page: Page) -> bool:

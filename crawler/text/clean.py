@@ -7,10 +7,13 @@ from collections.abc import Iterable, Iterator
 
 from lxml import html
 
-__all__ = ["element_lines", "join_paragraphs", "normalize_space"]
+__all__ = ["element_lines", "join_paragraphs", "normalize_space", "without_controls"]
 
 # \u3000 (ideographic space) indents every people.com.cn paragraph; \xa0 comes from &nbsp;
 _SPACE = re.compile(r"[\s\u3000\xa0\u200b\ufeff]+")
+# C0 and C1 controls but newline and tab, and the bidirectional overrides (U+202E turns text around): pages
+# carry them by accident or to attack a terminal, and no article needs them.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _SKIPPED_TAGS = frozenset({"script", "style", "noscript", "iframe", "template"})
 _LINE_BREAKS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "center"})
 
@@ -44,3 +47,8 @@ def _pieces(element: html.HtmlElement) -> Iterator[str]:
             yield child.tail
     if tag in _LINE_BREAKS:
         yield "\n"
+
+
+def without_controls(text: str) -> str:
+    """The text without control characters (newlines and tabs kept) or bidirectional overrides."""
+    return _CONTROLS.sub("", text)
