@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,39 @@ def test_unreachable_archive_is_one_line_error() -> None:
     code, _, err = run("runs", "--db", "postgresql://postgres@127.0.0.1:1/nothing")
     assert code == 2
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_extract_refuses_a_fifo_and_a_device_instead_of_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "page.fifo"
+    os.mkfifo(fifo)
+    for path in (str(fifo), "/dev/zero"):
+        code, _, err = run("extract", path, "--url", "http://hlj.people.com.cn/n2/2021/0716/c220027-1.html")
+        assert code == 2 and "not a regular file" in err
+
+
+def test_extract_refuses_a_page_over_the_crawls_size_limit(tmp_path: Path) -> None:
+    page = tmp_path / "huge.html"
+    with page.open("wb") as handle:
+        handle.truncate(16 * 1024 * 1024 + 1)  # sparse: no 16 MB written
+    code, _, err = run("extract", str(page), "--url", "http://hlj.people.com.cn/n2/2021/0716/c220027-1.html")
+    assert code == 2 and "are refused" in err
+
+
+def test_schedule_check_reports_every_problem_with_its_key_path(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[scheduler]\ntimezone = "Mars/Olympus"\nmisfire_grace_seconds = -1\n'
+                   '[[sites]]\nkey = "hlj_people"\nhot = { interval_seconds = -5 }\nfull = "hourly"\n'
+                   '[[sites]]\nkey = "no_such_site"\nfull = { cron = 5 }\n', encoding="utf-8")
+    code, out, err = run("schedule", "--check", str(bad))
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert all(line.startswith(f"error: config {bad}: ") for line in lines)
+    for path in ("scheduler.timezone", "scheduler.misfire_grace_seconds", "sites.hlj_people.hot.interval_seconds",
+                 "sites.hlj_people.full", "sites.no_such_site.key", "sites.no_such_site.full.cron"):
+        assert sum(f": {path}: " in line for line in lines) == 1, path
+    assert "Traceback" not in err
+
+
+def test_schedule_check_accepts_the_example_config() -> None:
+    code, out, _ = run("schedule", "--check", str(Path(__file__).resolve().parents[1] / "hljnews.example.toml"))
+    assert code == 0 and "ok" in out and "jobs" in out

@@ -18,7 +18,8 @@ class OneLineErrors(click.Group):
         try:
             return super().invoke(ctx)
         except (StorageError, ParseError, OSError, ValueError) as error:
-            click.echo(f"error: {error}", err=True)
+            for line in str(error).splitlines() or [type(error).__name__]:  # a config error: a line a problem
+                click.echo(f"error: {line}", err=True)
             sys.exit(2)
 
 

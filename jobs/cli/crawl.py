@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import stat
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -15,7 +16,7 @@ from jobs.cli.options import CONFIG_OPTION, DB_OPTION
 
 
 @click.command()
-@click.argument("page", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("page", type=click.Path(exists=True, dir_okay=False, path_type=Path, allow_dash=False))
 @click.option("--url", required=True, help="The URL the page was fetched from.")
 @click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'",
               help="A response header, e.g. 'Content-Type: text/html; charset=GBK'. Repeatable.")
@@ -30,7 +31,7 @@ def extract(page: Path, url: str, headers: tuple[str, ...], config_path: Path | 
 
     _, registry = load_sites(config_path)
     header_map = dict(_split_header(h) for h in headers)
-    parsed = extract_page(registry, page.read_bytes(), url, header_map)
+    parsed = extract_page(registry, _read_page(page), url, header_map)
     click.echo(json.dumps(parsed, ensure_ascii=False, indent=2))
 
 
@@ -146,6 +147,21 @@ def _lock_sites(locks: ExitStack, sites: list[str], db: str | None, trigger: str
             run_id = record_run_without_crawl(db, site, trigger, "skipped", f"skipped: {error}")
             click.echo(f"{site}: run {run_id} skipped: already running", err=True)
     return free
+
+
+MAX_PAGE_BYTES = 16 * 1024 * 1024  # the crawl's own download limit (DOWNLOAD_MAXSIZE)
+
+
+def _read_page(path: Path) -> bytes:
+    """A saved page: a regular file within the crawl's size limit (not a FIFO that never ends, not /dev/zero)."""
+    status = path.stat()
+    if not stat.S_ISREG(status.st_mode):
+        raise click.BadParameter(f"{path} is not a regular file", param_hint="PAGE")
+    if status.st_size > MAX_PAGE_BYTES:
+        raise click.BadParameter(f"{path} is {status.st_size:,} bytes; pages over {MAX_PAGE_BYTES:,} are refused",
+                                 param_hint="PAGE")
+    with path.open("rb") as handle:
+        return handle.read(MAX_PAGE_BYTES + 1)[:MAX_PAGE_BYTES]
 
 
 def _split_header(header: str) -> tuple[str, str]:

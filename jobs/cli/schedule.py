@@ -39,13 +39,19 @@ def run(config_path: Path | None, db: str | None) -> None:
 @CONFIG_OPTION
 @DB_OPTION
 @FORMAT_OPTION
-def schedule(config_path: Path | None, db: str | None, fmt: str) -> None:
-    """List the scheduled jobs and their next fire times.
+@click.option("--check", "check_path", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="Only check FILE (every problem, with its key path) and say whether the daemon would start.")
+def schedule(config_path: Path | None, db: str | None, fmt: str, check_path: Path | None) -> None:
+    """List the scheduled jobs and their next fire times, or --check a configuration file.
 
-    Example: hljnews schedule --format json
+    Example: hljnews schedule --check hljnews.toml
     """
-    from crawler.sites import load_site_config
+    from crawler.sites import load_site_config, load_sites
     from jobs.scheduler import next_fire_times
 
+    if check_path is not None:
+        config, registry = load_sites(check_path)  # ConfigError lists every problem and exits 2
+        click.echo(f"{check_path}: ok — {len(config.jobs)} jobs, {len(registry)} sites")
+        return
     rows = next_fire_times(load_site_config(config_path), db)
     emit(rows, ("job", "site", "kind", "schedule", "next_run_at"), fmt, title="schedule")
