@@ -151,6 +151,8 @@ class Outlet(_Table):
     selectors: dict[str, str] = {}
     # An intranet or a local test site: its hosts may be (or resolve to) loopback and private addresses.
     allow_private_addresses: bool = False
+    # A list page and an article page of the outlet, for `hljnews check` (its contracts) against saved pages.
+    sample_urls: list[str] | None = Field(None, min_length=2, max_length=2)
 
     @field_validator("key")
     @classmethod

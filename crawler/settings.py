@@ -47,11 +47,14 @@ HTTPERROR_ALLOW_ALL = False
 DEPTH_LIMIT = 8
 CLOSESPIDER_PAGECOUNT = 2000
 COOKIES_ENABLED = False
+# No telnet console and no remote control endpoint unless asked for (`-s TELNETCONSOLE_ENABLED=1`).
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 
+SPIDER_CONTRACTS = {"crawler.contracts.ArticleContract": 10}
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 SPIDER_MIDDLEWARES = {"crawler.middlewares.failed_pages.FailedPageMiddleware": 50}
 # Before Scrapy's own (robots.txt at 100, redirects at 600): nothing leaves the site, not even robots.txt.

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from jobs.crawl import CrawlResult, run_crawls
@@ -50,3 +53,17 @@ def run_demo(
     settings = {**DEMO_OVERRIDES, "HLJNEWS_PROGRESS": not quiet, **(overrides or {})}
     with MirrorServer(mirror) as server, proxied_through(server):
         return run_crawls(sites or DEMO_SITES, db=db, overrides=settings, spider_args=spider_args)
+
+
+def contract_check(sites: list[str], config: str | os.PathLike[str] | None = None, *,
+                   pages: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`scrapy check` of the sites (all by default), a mirror of saved pages (the bundled one by default)
+    standing in for the live sites."""
+    env = {name: value for name, value in os.environ.items() if "proxy" not in name.lower()}
+    env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"  # no scrapy.cfg needed, whatever the working directory
+    if config is not None:
+        env["HLJNEWS_CONFIG"] = os.fspath(config)
+    with MirrorServer(Mirror(pages) if pages is not None else None) as server:
+        env["http_proxy"] = server.proxy_url
+        return subprocess.run([sys.executable, "-m", "scrapy", "check", *sites], env=env, capture_output=True,
+                              text=True, timeout=600)

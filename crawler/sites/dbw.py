@@ -51,6 +51,8 @@ class Dbw(TemplateSite):
     # mirror file index.html, which tests/test_mirror_data.py reads as people.com.cn).
     start_urls = ("http://www.dbw.cn/index.shtml", "http://palj.dbw.cn/index.shtml",
                   "http://palj.dbw.cn/fzlj/fytd/index.shtml", "http://ljktx.dbw.cn/ljtime/kanlj/index.shtml")
+    sample_urls = ("http://palj.dbw.cn/fzlj/fytd/index.shtml",
+                   "http://palj.dbw.cn/system/2024/10/17/059375938.shtml")
 
     def is_article_url(self, url: str) -> bool:
         """Page 1 of a dbw.cn article: ``{channel}.dbw.cn/system/YYYY/MM/DD/0NNNNNNNN.shtml``."""

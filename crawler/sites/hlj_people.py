@@ -68,6 +68,8 @@ class HljPeople(Site):
     name = "人民网黑龙江频道"
     allowed_domains = ("people.com.cn",)
     start_urls = tuple(f"http://hlj.people.com.cn/GB/{channel_id}/index.html" for channel_id in CHANNELS)
+    sample_urls = ("http://hlj.people.com.cn/GB/220027/index.html",
+                   "http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html")
     list_path = re.compile(r"^/(?:GB/(?:\d+/)+(?:index(?P<page>\d*)\.html)?)?$")
 
     def is_article_url(self, url: str) -> bool:

@@ -60,6 +60,7 @@ class HljXinhua(TemplateSite):
     # "/" itself would be a mirror file index.html, which tests/test_mirror_data.py reads as people.com.cn.
     start_urls = ("http://www.hlj.news.cn/index.htm", "http://www.hlj.news.cn/xinwen/index.htm",
                   "http://www.hlj.news.cn/politics/index.htm")
+    sample_urls = ("http://www.hlj.news.cn/xinwen/index.htm", "http://hlj.news.cn/dt/2023-05/10/c_1129600101.htm")
     list_path = re.compile(r"^/(?:[\w-]+/)*(?:index(?:_(?P<page>\d+))?\.html?)?$")
 
     def is_article_url(self, url: str) -> bool:

@@ -36,6 +36,7 @@ class OutletSite(Site):
     max_list_pages: int | None = None
     selectors: dict[str, str] = field(default_factory=dict)
     allow_private_addresses: bool = False
+    sample_urls: tuple[str, str] | None = None
 
     @classmethod
     def from_config(cls, outlet: Outlet) -> OutletSite:
@@ -43,7 +44,8 @@ class OutletSite(Site):
         return cls(key=outlet.key, name=outlet.name or outlet.key, start_urls=tuple(outlet.start_urls),
                    article_url_pattern=outlet.article_regex, list_url_pattern=outlet.list_regex,
                    allowed_domains=outlet.domains, max_list_pages=outlet.max_list_pages,
-                   selectors=dict(outlet.selectors), allow_private_addresses=outlet.allow_private_addresses)
+                   selectors=dict(outlet.selectors), allow_private_addresses=outlet.allow_private_addresses,
+                   sample_urls=(outlet.sample_urls[0], outlet.sample_urls[1]) if outlet.sample_urls else None)
 
     def uncovered_hosts(self) -> list[str]:
         """Start URL hosts outside the allowed domains (a configuration mistake)."""

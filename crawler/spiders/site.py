@@ -109,7 +109,15 @@ class SiteSpider(scrapy.Spider):
         for url in self.start_urls[:1] if self.mode == "hot" else self.start_urls:
             yield self._list_request(url, channel=url)
 
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        """Any page of the site, routed by its URL (`scrapy parse URL --spider KEY` uses this)."""
+        if self.site.is_list_url(response.url) and not self.site.is_article_url(response.url):
+            yield from self.parse_list(response, channel=response.url)
+        else:
+            yield from self.parse_article(response)
+
     def parse_list(self, response: Response, channel: str) -> Iterator[Any]:
+        """A channel list: its raw page, its hot list, requests for new articles and the list's next pages."""
         if response.status in REDIRECT_STATUSES:
             yield from self._follow_redirect(response, lambda url, hops: self._list_request(
                 url, channel=channel, redirect_urls=hops))
@@ -130,6 +138,7 @@ class SiteSpider(scrapy.Spider):
                 yield self._list_request(url, channel=channel)
 
     def parse_article(self, response: Response) -> Iterator[Any]:
+        """An article page: its hot list, then the article (after its later pages, if any)."""
         if response.status in REDIRECT_STATUSES:
             yield from self._follow_redirect(response, lambda url, hops: self._article_request(
                 url, dont_filter=True, redirect_urls=hops))

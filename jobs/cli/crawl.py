@@ -119,6 +119,31 @@ def reparse(db: str | None, site: str | None, config_path: Path | None) -> None:
 
 
 @click.command()
+@click.argument("sites", nargs=-1)
+@CONFIG_OPTION
+@click.option("--mirror", "pages", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              metavar="DIR", help="Saved pages as <host>/<path> (with ROUTES.toml) instead of the bundled mirror.")
+def check(sites: tuple[str, ...], config_path: Path | None, pages: Path | None) -> None:
+    """Run the spiders' contracts (`scrapy check`) offline, against the bundled mirror; exits 1 if one fails.
+
+    Each site with sample pages (built-in sites; outlets with sample_urls) has contracts on its callbacks:
+    a list page yields article requests, an article page yields one article with title, body, time and source.
+
+    Example: hljnews check hlj_people dbw
+    """
+    from crawler.sites import load_sites
+    from jobs.demo import contract_check
+
+    _, registry = load_sites(config_path)
+    unknown = [site for site in sites if site not in registry]
+    if unknown:
+        raise click.BadParameter(f"unknown site {', '.join(unknown)}; known: {', '.join(registry.keys())}")
+    result = contract_check(list(sites), config_path, pages=pages)
+    click.echo(result.stderr.strip(), err=True)
+    sys.exit(0 if result.returncode == 0 else 1)
+
+
+@click.command()
 @click.option("--port", type=int, default=8800, show_default=True)
 def mirror(port: int) -> None:
     """Serve the bundled offline mirror as an HTTP proxy, for `scrapy crawl` by hand.

@@ -1,0 +1,69 @@
+"""hljnews as a Scrapy project: `scrapy list`, `scrapy check` (via `hljnews check`), `scrapy parse`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from jobs.cli import main
+from mirror import MirrorServer
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTLET_SITE = Path(__file__).parent / "fixtures" / "outlet_site"
+HOST = "www.example-city.gov.cn"
+OUTLET = f"""[[outlets]]
+key = "example_city"
+start_urls = ["http://{HOST}/xwzx/zwyw/index.html"]
+list_url_pattern = '^http://www\\.example-city\\.gov\\.cn/xwzx/zwyw/index(_\\d+)?\\.html$'
+article_url_pattern = '^http://www\\.example-city\\.gov\\.cn/xwzx/zwyw/\\d{{6}}/t\\d{{8}}_\\d+\\.html$'
+sample_urls = ["http://{HOST}/xwzx/zwyw/index.html", "http://{HOST}/xwzx/zwyw/202403/t20240315_100231.html"]
+"""
+
+
+def scrapy(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, env={**clean, **(env or {})},
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_scrapy_list_names_every_site_of_the_configuration(tmp_path: Path) -> None:
+    config = tmp_path / "hljnews.toml"
+    config.write_text(OUTLET, encoding="utf-8")
+    assert scrapy("list").stdout.split() == ["dbw", "hlj_people", "hlj_xinhua"]
+    listed = scrapy("list", env={"HLJNEWS_CONFIG": str(config)}).stdout.split()
+    assert listed == ["dbw", "example_city", "hlj_people", "hlj_xinhua"]
+
+
+def test_hljnews_check_runs_every_built_in_sites_contracts_offline() -> None:
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 0, result.stderr
+    assert "Ran 18 contracts" in result.stderr and "OK" in result.stderr
+
+
+def test_a_contract_fails_when_a_sample_page_no_longer_parses(tmp_path: Path) -> None:
+    config = tmp_path / "hljnews.toml"
+    config.write_text(OUTLET, encoding="utf-8")
+    assert CliRunner().invoke(main, ["check", "example_city", "--config", str(config), "--mirror",
+                                     str(OUTLET_SITE)]).exit_code == 0
+    broken = tmp_path / "site"
+    shutil.copytree(OUTLET_SITE, broken)
+    article = broken / HOST / "xwzx" / "zwyw" / "202403" / "t20240315_100231.html"
+    article.write_bytes(b"<html><body><h1>\xb1\xea\xcc\xe2</h1></body></html>")  # a template change: no text
+    result = CliRunner().invoke(main, ["check", "example_city", "--config", str(config), "--mirror", str(broken)])
+    assert result.exit_code == 1
+    assert "FAILED" in result.stderr and "parse_article" in result.stderr
+
+
+def test_scrapy_parse_uses_the_default_callback(tmp_path: Path) -> None:
+    db = tmp_path / "parse.sqlite3"
+    with MirrorServer() as server:
+        result = scrapy("parse", "http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html", "--spider",
+                        "hlj_people", "-s", f"HLJNEWS_DB={db}", env={"http_proxy": server.proxy_url})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "双鸭山：织密民生保障网" in result.stdout
+    assert "Traceback" not in result.stderr
