@@ -73,8 +73,21 @@ class Job(_Table):
         return self.cron if self.cron is not None else f"every {self.seconds:g} s"
 
 
-class SiteSchedule(_Table):
-    """A [[sites]] entry: when one site's full, hot and recent crawls run."""
+class _RobotsPolicy(_Table):
+    """Whether a site's crawl obeys its robots.txt; turning that off must say why (kept in the config)."""
+
+    obey_robots: bool = True
+    robots_reason: str | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _reason_given(self) -> _RobotsPolicy:
+        if not self.obey_robots and not (self.robots_reason or "").strip():
+            raise ValueError("obey_robots = false needs robots_reason: why this site's robots.txt is not obeyed")
+        return self
+
+
+class SiteSchedule(_RobotsPolicy):
+    """A [[sites]] entry: when one site's full, hot and recent crawls run (and whether they obey robots.txt)."""
 
     key: str
     full: Job | None = None
@@ -138,7 +151,7 @@ class Scheduler(_Table):
         return value
 
 
-class Outlet(_Table):
+class Outlet(_RobotsPolicy):
     """An [[outlets]] table: a site crawled by configuration alone (patterns and optional selectors)."""
 
     key: str

@@ -27,8 +27,9 @@ HLJNEWS_RUN_ID = None
 HLJNEWS_TRIGGER = "manual"
 
 # --- Scrapy settings ---
-# Chinese news sites answer robots.txt inconsistently; we stay polite through the limits below instead.
-ROBOTSTXT_OBEY = False
+# As Scrapy's own project template: robots.txt is obeyed. A site can be exempted only by configuration that
+# states why (obey_robots = false, robots_reason = "…" in its [[sites]] or [[outlets]] entry).
+ROBOTSTXT_OBEY = True
 USER_AGENT = "hljnews/0.1 (+news archive for research; polite crawler)"
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
@@ -61,4 +62,4 @@ SPIDER_MIDDLEWARES = {"crawler.middlewares.failed_pages.FailedPageMiddleware": 5
 DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.site_boundary.SiteBoundaryMiddleware": 50}
 # Names resolving to loopback or private addresses are refused unless a site allows them (crawler/resolver.py).
 TWISTED_DNS_RESOLVER = "crawler.resolver.PublicOnlyResolver"
-EXTENSIONS = {"crawler.progress.ProgressDisplay": 500}
+EXTENSIONS = {"crawler.progress.ProgressDisplay": 500, "crawler.one_line_logs.OneLineLogs": 0}

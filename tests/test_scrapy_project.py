@@ -67,3 +67,52 @@ def test_scrapy_parse_uses_the_default_callback(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert "双鸭山：织密民生保障网" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+PEOPLE_LIST = "http://hlj.people.com.cn/GB/220027/index.html"
+PEOPLE_ARTICLE = "http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html"
+
+
+def robots_crawl(tmp_path: Path, config_text: str) -> tuple[dict, set[str]]:
+    """A crawl of one list and one article whose robots.txt disallows the articles; the run and what was fetched."""
+    from storage import open_archive
+    from tests.robustness.hostile_server import HostileServer, html
+
+    pages = ROOT / "mirror" / "pages" / "hlj.people.com.cn"
+    routes = {"http://hlj.people.com.cn/robots.txt": html(b"User-agent: *\nDisallow: /n2/\n"),
+              PEOPLE_LIST: html((pages / "GB" / "220027" / "index.html").read_bytes(), "GB2312"),
+              PEOPLE_ARTICLE: html((pages / "n2" / "2021" / "0716" / "c220027-34832561.html").read_bytes(), "GB2312")}
+    config = tmp_path / "hljnews.toml"
+    config.write_text(config_text, encoding="utf-8")
+    db = tmp_path / "robots.sqlite3"
+    with HostileServer(routes) as server:
+        result = scrapy("crawl", "hlj_people", "-a", f"start_urls={PEOPLE_LIST}", "-s", f"HLJNEWS_DB={db}",
+                        "-s", "HLJNEWS_MAX_LIST_PAGES=1", "-s", "DOWNLOAD_DELAY=0",
+                        env={"http_proxy": server.proxy_url, "HLJNEWS_CONFIG": str(config)})
+        fetched = set(server.requests)
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    with open_archive(str(db)) as archive:
+        return archive.runs(limit=1)[0], fetched
+
+
+def test_robots_txt_is_obeyed_by_default(tmp_path: Path) -> None:
+    run, fetched = robots_crawl(tmp_path, "")
+    assert PEOPLE_ARTICLE not in fetched and PEOPLE_LIST in fetched
+    assert run["pages_new"] == 0 and run["pages_failed"] >= 1
+    assert any("robots.txt" in error for error in run["errors"])
+
+
+def test_a_site_configured_not_to_obey_robots_txt_must_say_why_and_is_then_crawled(tmp_path: Path) -> None:
+    from config import ConfigError
+    from crawler.sites import load_sites
+
+    no_reason = '[[sites]]\nkey = "hlj_people"\nobey_robots = false\nfull = { cron = "0 * * * *" }\n'
+    (tmp_path / "bad.toml").write_text(no_reason, encoding="utf-8")
+    try:
+        load_sites(tmp_path / "bad.toml")
+    except ConfigError as error:
+        assert "sites.hlj_people: obey_robots = false needs robots_reason" in str(error)
+    else:
+        raise AssertionError("accepted obey_robots = false without a reason")
+    run, fetched = robots_crawl(tmp_path, no_reason + 'robots_reason = "the archive project has written consent"\n')
+    assert PEOPLE_ARTICLE in fetched and run["pages_new"] >= 1

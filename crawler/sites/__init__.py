@@ -6,6 +6,7 @@ reads a file behind the caller's back. ``load_sites`` is the one place commands 
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable, Iterator
 from urllib.parse import urlsplit
@@ -36,8 +37,15 @@ class SiteRegistry:
 
     @classmethod
     def from_config(cls, config: LoadedConfig) -> SiteRegistry:
-        """The built-in sites and the config's outlets (ConfigError for an outlet that cannot be used)."""
-        return cls(outlet_sites(config).values())
+        """The built-in sites (as the config's [[sites]] set them) and the config's outlets (ConfigError for an
+        outlet that cannot be used)."""
+        registry = cls(outlet_sites(config).values())
+        for entry in config.sites or []:
+            if not entry.obey_robots and entry.key in registry._sites:
+                site = copy.copy(registry._sites[entry.key])  # the built-in instance is shared: change a copy
+                site.obey_robots = False
+                registry._sites[entry.key] = site
+        return registry
 
     def get(self, key: str) -> Site:
         """The site with this key; KeyError naming the known keys otherwise."""

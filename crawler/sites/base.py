@@ -34,6 +34,7 @@ class Site(ABC):
     start_urls: tuple[str, ...]
     max_list_pages: int | None = None  # the site's own limit of list pages per channel and run, if any
     allow_private_addresses: bool = False  # may its hosts be (or resolve to) loopback or private addresses
+    obey_robots: bool = True  # off only by configuration, with a reason (config: obey_robots, robots_reason)
     # A channel list and an article of the site that the bundled mirror serves: `scrapy check` fetches them.
     sample_urls: tuple[str, str] | None = None
     # Channel lists page as index.html, index_2.html …; the `page` group is the page number.

@@ -37,6 +37,7 @@ class OutletSite(Site):
     selectors: dict[str, str] = field(default_factory=dict)
     allow_private_addresses: bool = False
     sample_urls: tuple[str, str] | None = None
+    obey_robots: bool = True
 
     @classmethod
     def from_config(cls, outlet: Outlet) -> OutletSite:
@@ -45,7 +46,8 @@ class OutletSite(Site):
                    article_url_pattern=outlet.article_regex, list_url_pattern=outlet.list_regex,
                    allowed_domains=outlet.domains, max_list_pages=outlet.max_list_pages,
                    selectors=dict(outlet.selectors), allow_private_addresses=outlet.allow_private_addresses,
-                   sample_urls=(outlet.sample_urls[0], outlet.sample_urls[1]) if outlet.sample_urls else None)
+                   sample_urls=(outlet.sample_urls[0], outlet.sample_urls[1]) if outlet.sample_urls else None,
+                   obey_robots=outlet.obey_robots)
 
     def uncovered_hosts(self) -> list[str]:
         """Start URL hosts outside the allowed domains (a configuration mistake)."""

@@ -75,6 +75,8 @@ class SiteSpider(scrapy.Spider):
         self._refresh_arg = refresh  # `-a refresh=1` on the command line; the setting is the default
         self._max_list_pages_arg = max_list_pages
         self.site = site
+        # Every request of a site configured not to obey robots.txt says so (RobotsTxtMiddleware reads it).
+        self.request_meta = {} if site.obey_robots else {"dont_obey_robotstxt": True}
         self.allowed_domains = list(site.allowed_domains)
         if site.allow_private_addresses:
             allow_private_addresses(site.allowed_domains)
@@ -173,7 +175,7 @@ class SiteSpider(scrapy.Spider):
         if pending.remaining_urls:
             url = pending.remaining_urls.pop(0)
             yield scrapy.Request(url, callback=self.parse_article_page, errback=self.on_error,
-                                 cb_kwargs={"pending": pending}, dont_filter=True)
+                                 meta=dict(self.request_meta), cb_kwargs={"pending": pending}, dont_filter=True)
             return
         article = self.site.merge_pages(pending.first, pending.rest) if pending.rest else pending.first
         yield ArticleItem(article, pending.fetched_at, pending.raw_pages, pending.aliases)
@@ -184,14 +186,14 @@ class SiteSpider(scrapy.Spider):
 
     def _article_request(self, url: str, *, dont_filter: bool = False, redirect_urls: list[str] | None = None
                          ) -> scrapy.Request:
-        meta = {**_OWN_REDIRECTS, REDIRECTED_FROM: redirect_urls or []}
+        meta = {**self.request_meta, **_OWN_REDIRECTS, REDIRECTED_FROM: redirect_urls or []}
         return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=dont_filter,
                               meta=meta)
 
     def _list_request(self, url: str, channel: str, redirect_urls: list[str] | None = None) -> scrapy.Request:
         if redirect_urls is None:  # a redirect continues the same list page, not a new one
             self._list_requests[channel] += 1
-        meta = {**_OWN_REDIRECTS, REDIRECTED_FROM: redirect_urls or []}
+        meta = {**self.request_meta, **_OWN_REDIRECTS, REDIRECTED_FROM: redirect_urls or []}
         return scrapy.Request(url, callback=self.parse_list, errback=self.on_error, cb_kwargs={"channel": channel},
                               meta=meta, dont_filter=redirect_urls is not None)
 
