@@ -19,7 +19,7 @@ from crawler.generic import extract_article
 from crawler.html import parse_html
 from crawler.models import Article, HotEntry, ListPage, Page, ParsedPage
 from crawler.sites.common import first_text, join_pages, unique, xpath
-from crawler.text.clean import without_controls
+from crawler.text.clean import has_controls, without_controls
 from crawler.urls import host_in, list_page_number, normalize_site_url, same_folder
 
 __all__ = ["Site", "TemplateSite"]
@@ -153,6 +153,11 @@ def _printable_article(article: Article | None) -> Article | None:
     """The article with control characters and bidirectional overrides taken out of every text field."""
     if article is None:
         return None
+    fields = (article.title, article.pretitle, article.subtitle, article.body, article.source, article.content_id,
+              *article.authors, *article.editors, article.channel.name if article.channel else "",
+              *(image.caption for image in article.images))
+    if not any(has_controls(text) for text in fields):
+        return article
     texts = {name: without_controls(getattr(article, name))
              for name in ("title", "pretitle", "subtitle", "body", "source", "content_id")}
     names = {name: [without_controls(value) for value in getattr(article, name)] for name in ("authors", "editors")}

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from lxml import html
 
-__all__ = ["element_lines", "join_paragraphs", "normalize_space", "without_controls"]
+__all__ = ["element_lines", "has_controls", "join_paragraphs", "normalize_space", "without_controls"]
 
 # \u3000 (ideographic space) indents every people.com.cn paragraph; \xa0 comes from &nbsp;
 _SPACE = re.compile(r"[\s\u3000\xa0\u200b\ufeff]+")
@@ -52,3 +52,8 @@ def _pieces(element: html.HtmlElement) -> Iterator[str]:
 def without_controls(text: str) -> str:
     """The text without control characters (newlines and tabs kept) or bidirectional overrides."""
     return _CONTROLS.sub("", text)
+
+
+def has_controls(text: str) -> bool:
+    """Whether ``without_controls`` would change the text."""
+    return _CONTROLS.search(text) is not None
