@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from jobs.cli import OneLineErrors
 from jobs.cli.query import export, hot, search, show, stats
 from storage import open_archive
-from tests.support.archive_writer import SITE, sample_article
+from tests.support.archive_writer import SHANGHAI, SITE, sample_article
 
 T0 = datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
 CLI = OneLineErrors(commands={c.name: c for c in (search, show, stats, hot, export)})
@@ -22,10 +22,11 @@ CLI = OneLineErrors(commands={c.name: c for c in (search, show, stats, hot, expo
 @pytest.fixture
 def db(tmp_path) -> str:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    with open_archive(url) as archive:
+    with open_archive(url, create=True) as archive:
         for i in range(1, 6):
             archive.save_article(sample_article(i, title=f"冰雪旅游 {i}" if i % 2 else f"新闻 {i}",
-                                                published_at=f"2026-11-2{i}T08:00:00+08:00"), fetched_at=T0)
+                                                published_at=datetime(2026, 11, 20 + i, 8, tzinfo=SHANGHAI)),
+                                 fetched_at=T0)
         archive.save_article(sample_article(1, version=2, title="冰雪旅游 1"), fetched_at=T0 + timedelta(hours=1))
         for hour in range(3):
             archive.save_hot_list(SITE, T0 + timedelta(hours=hour), "https://news.example.cn/", [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,10 +24,10 @@ site = get_site("hlj_people")
 def _store(db: Path, case: str, *, spoil: bool) -> dict:
     expected = json.loads((FIXTURES / f"{case}.json").read_text(encoding="utf-8"))
     body = (FIXTURES / f"{case}.html").read_bytes()
-    article = site.parse_page(Page(expected["url"], body, HEADERS, FETCHED_AT)).article.to_dict()
+    article = asdict(site.parse_page(Page(expected["url"], body, HEADERS, FETCHED_AT)).article)
     if spoil:  # what an older, worse parser might have stored
         article["body"] = article["body"] + "\n分享让更多人看到"
-    with open_archive(str(db)) as archive:
+    with open_archive(str(db), create=True) as archive:
         archive.save_raw_page(expected["url"], body, HEADERS, FETCHED_AT, status=200, site="hlj_people")
         archive.save_article(article, fetched_at=FETCHED_AT)
     return expected

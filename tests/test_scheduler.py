@@ -14,10 +14,9 @@ import pytest
 
 from jobs.config import ConfigError, JobSpec, SchedulerConfig, load_config
 from jobs.demo import proxied_through
-from jobs.locks import AlreadyRunning, site_lock
 from jobs.scheduler import Daemon
 from mirror import MirrorServer
-from storage import open_archive
+from storage import AlreadyRunning, open_archive
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKE = (sys.executable, "-m", "tests.support.fake_crawl")
@@ -47,8 +46,8 @@ def ledger(db: Path) -> list[dict]:
         return list(reversed(archive.runs(site=SITE, limit=500)))
 
 
-def _at(value: str) -> datetime:
-    return datetime.fromisoformat(value)
+def _at(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def test_runs_fire_on_time_and_are_recorded(tmp_path: Path) -> None:
@@ -138,11 +137,13 @@ def test_sigterm_stops_the_daemon_and_records_the_interrupted_crawl(tmp_path: Pa
 def test_the_site_lock_works_across_processes(tmp_path: Path) -> None:
     db = tmp_path / "g.sqlite3"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from jobs.locks import site_lock\n"
-         f"with site_lock('{SITE}', sys.argv[1]):\n    print('held', flush=True); time.sleep(30)", str(db)],
+        [sys.executable, "-c", "import sys, time; from storage import open_archive\n"
+         f"with open_archive(sys.argv[1], create=True) as a, a.crawl_lock('{SITE}'):\n"
+         "    print('held', flush=True); time.sleep(30)", str(db)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
-    with pytest.raises(AlreadyRunning), site_lock(SITE, str(db)):
+    archive = open_archive(str(db))
+    with pytest.raises(AlreadyRunning), archive.crawl_lock(SITE):
         pass
     crawl = subprocess.run([sys.executable, "-m", "jobs", "crawl", SITE, "--db", str(db), "-q"], cwd=ROOT,
                            capture_output=True, text=True, timeout=60)
@@ -150,8 +151,9 @@ def test_the_site_lock_works_across_processes(tmp_path: Path) -> None:
     assert ledger(db)[-1]["status"] == "skipped"
     holder.kill()  # SIGKILL: the lock must not outlive its holder
     holder.wait()
-    with site_lock(SITE, str(db)):
+    with archive.crawl_lock(SITE):
         pass
+    archive.close()
 
 
 def test_a_scheduled_real_crawl_of_the_mirror_records_the_hot_list(tmp_path: Path) -> None:

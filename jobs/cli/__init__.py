@@ -30,11 +30,11 @@ def main() -> None:
 
 def _register_commands() -> None:
     from jobs.cli.crawl import crawl, demo, extract, mirror, reparse
-    from jobs.cli.query import export, hot, runs, search, show, stats
+    from jobs.cli.query import export, hot, raw, runs, search, show, stats
     from jobs.cli.schedule import run, schedule
     from jobs.cli.sites import sites
 
-    for command in (crawl, demo, extract, reparse, mirror, search, show, stats, hot, export, runs, run, schedule,
+    for command in (crawl, demo, extract, reparse, mirror, search, show, stats, hot, export, runs, raw, run, schedule,
                     sites):
         main.add_command(command)
 
