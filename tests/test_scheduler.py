@@ -180,3 +180,17 @@ def test_bad_config_is_one_clear_message(tmp_path: Path) -> None:
 def test_the_bundled_default_schedule_loads() -> None:
     cfg = load_config()
     assert {spec.id for spec in cfg.jobs} == {"hlj_people:full", "hlj_people:hot", "hlj_people:recent"}
+
+
+class _LostLock:
+    def verify(self) -> bool:
+        return False
+
+
+def test_the_daemon_stops_a_crawl_whose_site_lock_is_lost(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jobs import tasks
+
+    monkeypatch.setattr(tasks, "LOCK_CHECK_SECONDS", 0.2)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    assert tasks._wait(child, 120, _LostLock()) == "lock"  # type: ignore[arg-type]
+    assert child.poll() is not None
