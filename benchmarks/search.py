@@ -26,8 +26,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from storage import export_rows, normalize, open_archive, parse_query, search  # noqa: E402  (after sys.path)
-from storage.search_index import searchable_title  # noqa: E402
+from storage import normalize, open_archive, parse_query  # noqa: E402  (after sys.path)
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 QUERIES = {
@@ -52,6 +51,11 @@ def paragraphs() -> list[str]:
     return sorted(found)
 
 
+def searchable_title(article: dict) -> str:
+    """What search looks for title hits in (as storage defines it): pretitle, title and subtitle."""
+    return " ".join(part for part in (article.get("pretitle"), article.get("title"), article.get("subtitle")) if part)
+
+
 def articles(n: int, seed: int = 1) -> list[dict]:
     """n distinct articles: a paragraph as title, 2-8 as body, varied sites and dates."""
     rng = random.Random(seed)
@@ -59,7 +63,7 @@ def articles(n: int, seed: int = 1) -> list[dict]:
     start = datetime(2024, 1, 1, tzinfo=UTC)
     return [{"url": f"https://bench.example.cn/{i}.html", "site": f"site{i % 5}", "title": rng.choice(pool)[:40],
              "body": "\n".join(rng.sample(pool, rng.randint(2, 8))) + f"\n（{i}）",
-             "published_at": (start + timedelta(minutes=37 * i)).isoformat(),
+             "published_at": start + timedelta(minutes=37 * i),
              "source": rng.choice(["人民网", "新华社"])}
             for i in range(n)]
 
@@ -81,7 +85,7 @@ def sql_scan(archive, query: str) -> tuple[set[int], float]:
     where = [holds.format(f"t{i}") for i in range(len(parsed.terms))]
     where += ["NOT " + holds.format(f"x{i}") for i in range(len(parsed.excluded))]
     params = {**{f"t{i}": t for i, t in enumerate(parsed.terms)}, **{f"x{i}": t for i, t in enumerate(parsed.excluded)}}
-    with archive._engine.connect() as conn:
+    with archive.engine.connect() as conn:
         began = time.perf_counter()
         ids = set(conn.scalars(text(f"SELECT article_id FROM search_text WHERE {' AND '.join(where)}"), params))
         return ids, time.perf_counter() - began
@@ -99,14 +103,14 @@ def database(backend: str, workdir: Path) -> str:
 
 
 def run(backend: str, corpus: list[dict], docs: list[tuple[int, str, str]], workdir: Path) -> None:
-    archive = open_archive(database(backend, workdir))
+    archive = open_archive(database(backend, workdir), create=True)
     began = time.perf_counter()
     for article in corpus:
         archive.save_article(article, fetched_at=datetime(2026, 1, 1, tzinfo=UTC))
     ingest = time.perf_counter() - began
     print(f"\n== {backend}: {len(corpus):,} articles ingested in {ingest:.0f} s "
           f"({len(corpus) / ingest:,.0f} articles/s, index maintained in each save)")
-    ids = {r["url"]: r["id"] for r in export_rows(archive, batch_size=2000)}
+    ids = {r["url"]: r["id"] for r in archive.export_rows(batch_size=2000)}
     by_url = [(ids[a["url"]], t, b) for a, (_, t, b) in zip(corpus, docs, strict=True)]
     print(f"{'queries':<11} {'p50 ms':>7} {'p95 ms':>7} {'py scan':>8} {'sql scan':>9} {'x py':>6} {'x sql':>6} "
           f"{'hits (min-max)':>16}  exact")
@@ -118,9 +122,9 @@ def run(backend: str, corpus: list[dict], docs: list[tuple[int, str, str]], work
             in_sql, sql_seconds = sql_scan(archive, query)
             for _ in range(3):  # the first run warms caches; all three samples count
                 began = time.perf_counter()
-                first = search(archive, query, limit=20)
+                first = archive.search(query, limit=20)
                 times.append(time.perf_counter() - began)
-            complete = {r["id"] for r in export_rows(archive, query, batch_size=5000)}
+            complete = {r["id"] for r in archive.export_rows(query, batch_size=5000)}
             exact &= complete == expected == in_sql and first["total"] == len(expected)
             scans.append(scan_seconds)
             sql_scans.append(sql_seconds)

@@ -1,21 +1,31 @@
-"""The one pipeline: every item goes into the archive, and the crawl run is recorded around it."""
+"""The one pipeline: every item goes into the archive, and the crawl run is recorded around it.
+
+It only writes. A write the archive still refuses after its retries (database unreachable, disk full) is a
+failed page of the run with its reason, logged in one line; the run's status then says so. A crawl whose
+site lock was lost (a PostgreSQL restart drops it) and cannot be taken again is closed.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage, RawPageItem
-from storage import Archive, open_archive
+from storage import Archive, ArchiveUnavailable, CrawlLock, StorageError, open_archive
 
 logger = logging.getLogger(__name__)
 
 GONE_STATUSES = {404, 410}  # an archived article answering these has been taken down
+LOCK_CHECK_SECONDS = 30  # how often a held site lock is checked even when the archive saw no reconnect
+UNAVAILABLE_LIMIT = 3  # consecutive items lost to an unreachable archive before the crawl gives up
+LOST_LOCK, ARCHIVE_GONE = "lost_site_lock", "archive_unavailable"  # close reasons of this pipeline
 
 
 class ArchivePipeline:
@@ -25,11 +35,17 @@ class ArchivePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.db_url: str | None = crawler.settings.get("HLJNEWS_DB")
+        self.retry_seconds = crawler.settings.getfloat("HLJNEWS_DB_RETRY_SECONDS")
         self.max_errors = crawler.settings.getint("HLJNEWS_MAX_RUN_ERRORS")
         self.archive: Archive | None = None
         self.run_id: int | None = None
+        self.site = ""
         self.errors: list[str] = []
-        self._last_hot_lists: dict[str, list[tuple[int, str, str]]] = {}
+        self.unrecorded: list[tuple[str, str]] = []  # failures the archive could not take yet
+        self.lock: CrawlLock | None = None
+        self.unavailable = 0  # consecutive items lost to an unreachable archive
+        self._lock_checked = (0, time.monotonic())  # (archive reconnects, when) at the last lock check
+        self._close_reason = ""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -39,72 +55,119 @@ class ArchivePipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         spider = self.crawler.spider
-        self.archive = open_archive(self.db_url)
-        site = getattr(spider, "site_key", spider.name)
+        self.archive = open_archive(self.db_url, create=True, retry_seconds=self.retry_seconds)
+        self.site = getattr(spider, "site_key", spider.name)
         # A scheduler creates the run record before it starts the crawl process, and passes its id.
         self.run_id = self.crawler.settings.getint("HLJNEWS_RUN_ID") or self.archive.start_run(
-            spider=spider.name, site=site, trigger=self.crawler.settings.get("HLJNEWS_TRIGGER", "manual")
+            spider=spider.name, site=self.site, trigger=self.crawler.settings.get("HLJNEWS_TRIGGER", "manual")
         )
         self.stats.set_value("hljnews/run_id", self.run_id)
-        spider.known_urls = self.archive.known_urls(site)  # type: ignore[attr-defined]
-        if getattr(spider, "mode", "full") == "recent":
-            days = self.crawler.settings.getint("HLJNEWS_RECENT_DAYS")
-            spider.recent_urls = self.archive.articles_due_for_refresh(site, days=days)  # type: ignore[attr-defined]
-        logger.info("run %s started; %d articles already archived", self.run_id, len(spider.known_urls))
+        self.lock = self.archive.held_lock(self.site)  # held here when `hljnews crawl` took it in this process
+        logger.info("run %s started", self.run_id)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        if isinstance(item, ArticleItem):
-            self._save_article(item)
-        elif isinstance(item, HotListItem):
-            self._save_hot_list(item)
-        elif isinstance(item, RawPageItem):
-            self._save_raw(item.page)
-            self.stats.inc_value("hljnews/pages_ok")
-        elif isinstance(item, FailedPageItem):
-            self._record_failure(item)
+        if isinstance(item, FailedPageItem):
+            self._failed(item.url, item.error, status=item.status)
+            return item
+        try:
+            self._write(item)
+        except StorageError as error:
+            self._lost_write(item, error)
         else:
-            raise DropItem(f"unknown item type {type(item).__name__}")
+            self.unavailable = 0
+            self._flush_failures()
+        self._check_lock()
         return item
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.archive is None or self.run_id is None:
             return
+        reason = self._close_reason or reason
         status = run_status(reason, ok=self._count("pages_ok"), failed=self._count("pages_failed"))
-        run = self.archive.finish_run(self.run_id, status, errors=self.errors)
+        why = close_explanation(reason, self.crawler.settings)
+        self._flush_failures()
+        try:
+            run = self.archive.finish_run(self.run_id, status, errors=[*([why] if why else []), *self.errors])
+        except StorageError as error:
+            logger.error("run %s could not be closed as %s: %s", self.run_id, status, error)
+        else:
+            logger.info("run %s %s: %s", self.run_id, status, _summary(run))
         self.stats.set_value("hljnews/run_status", status)
-        logger.info("run %s %s: %s", self.run_id, status, _summary(run))
         self.archive.close()
 
-    def _save_article(self, item: ArticleItem) -> None:
-        for raw in item.raw_pages:
-            self._save_raw(raw)
-        outcome = self._archive.save_article(
-            item.article.to_dict(), fetched_at=item.fetched_at, run_id=self.run_id, aliases=item.aliases
-        )
-        self.stats.inc_value(f"hljnews/articles_{outcome}")
-        self.stats.inc_value("hljnews/pages_ok")
-
-    def _save_hot_list(self, item: HotListItem) -> None:
-        # Every article page repeats the same sidebar: keep a snapshot only when the list changed.
-        key = tuple((e.rank, e.title, e.url) for e in item.entries)
-        if self._last_hot_lists.get(item.site) == list(key):
-            return
-        self._last_hot_lists[item.site] = list(key)
-        entries = [asdict(entry) for entry in item.entries]
-        self._archive.save_hot_list(item.site, item.captured_at, item.page_url, entries, run_id=self.run_id)
-        self.stats.inc_value("hljnews/hot_lists")
+    def _write(self, item: Any) -> None:
+        if isinstance(item, ArticleItem):
+            for raw in item.raw_pages:
+                self._save_raw(raw)
+            outcome = self._archive.save_article(asdict(item.article), fetched_at=item.fetched_at,
+                                                 run_id=self.run_id, aliases=item.aliases)
+            self.stats.inc_value(f"hljnews/articles_{outcome}")
+            self.stats.inc_value("hljnews/pages_ok")
+        elif isinstance(item, HotListItem):
+            entries = [asdict(entry) for entry in item.entries]
+            if self._archive.save_hot_list(item.site, item.captured_at, item.page_url, entries, run_id=self.run_id):
+                self.stats.inc_value("hljnews/hot_lists")
+        elif isinstance(item, RawPageItem):
+            self._save_raw(item.page)
+            self.stats.inc_value("hljnews/pages_ok")
+        else:
+            raise DropItem(f"unknown item type {type(item).__name__}")
 
     def _save_raw(self, raw: RawPage) -> None:
         self._archive.save_raw_page(raw.url, raw.body, raw.headers, raw.fetched_at, run_id=self.run_id,
                                     status=raw.status)
 
-    def _record_failure(self, item: FailedPageItem) -> None:
-        if item.status in GONE_STATUSES and self._archive.mark_removed(item.url):
-            self.stats.inc_value("hljnews/articles_removed")
-        self._archive.record_failure(self.run_id, item.url, item.error)
+    def _failed(self, url: str, error: str, *, status: int | None = None) -> None:
+        """Count a failed page, record it in the run (later, if the archive cannot take it now)."""
         self.stats.inc_value("hljnews/pages_failed")
         if len(self.errors) < self.max_errors:
-            self.errors.append(f"{item.url}: {item.error}")
+            self.errors.append(f"{url}: {error}")
+        try:
+            if status in GONE_STATUSES and self._archive.mark_removed(url):
+                self.stats.inc_value("hljnews/articles_removed")
+            self._archive.record_failure(self._run, url, error)
+        except StorageError:
+            self.unrecorded.append((url, error))
+
+    def _lost_write(self, item: Any, error: StorageError) -> None:
+        url, kind = _described(item)
+        logger.error("run %s: %s of %s not stored: %s", self.run_id, kind, url, error)
+        self._failed(url, f"{kind} not stored: {error}")
+        if isinstance(error, ArchiveUnavailable):
+            self.unavailable += 1
+            if self.unavailable >= UNAVAILABLE_LIMIT and not self._close_reason:
+                self._close(ARCHIVE_GONE)
+
+    def _flush_failures(self) -> None:
+        if not self.unrecorded:
+            return
+        try:
+            self._archive.record_failures(self._run, self.unrecorded)
+        except StorageError as error:
+            logger.error("run %s: %d failed pages not recorded yet: %s", self.run_id, len(self.unrecorded), error)
+        else:
+            self.unrecorded = []
+
+    def _check_lock(self) -> None:
+        """Re-check a held site lock after the archive reconnected, or every LOCK_CHECK_SECONDS."""
+        if self.lock is None or self._close_reason:
+            return
+        reconnects, checked_at = self._lock_checked
+        if self._archive.reconnects == reconnects and time.monotonic() - checked_at < LOCK_CHECK_SECONDS:
+            return
+        self._lock_checked = (self._archive.reconnects, time.monotonic())
+        if not self.lock.verify():
+            logger.error("run %s: lost the crawl lock of %s and could not take it again; stopping", self.run_id,
+                         self.site)
+            self._close(LOST_LOCK)
+
+    def _close(self, reason: str) -> None:
+        self._close_reason = reason
+        engine = self.crawler.engine
+        if hasattr(engine, "close_spider_async"):  # Scrapy 2.14+; close_spider() is deprecated there
+            deferred_from_coro(engine.close_spider_async(reason=reason))
+        else:
+            engine.close_spider(self.crawler.spider, reason)
 
     def _count(self, name: str) -> int:
         return int(self.stats.get_value(f"hljnews/{name}", 0))
@@ -114,14 +177,49 @@ class ArchivePipeline:
         assert self.archive is not None, "the archive opens with the spider"
         return self.archive
 
+    @property
+    def _run(self) -> int:
+        assert self.run_id is not None, "the run starts with the spider"
+        return self.run_id
+
 
 def run_status(reason: str, *, ok: int, failed: int) -> str:
-    """ok: nothing failed; partial: some pages failed; failed: nothing worked; interrupted: stopped early."""
-    if reason not in {"finished"} and not reason.startswith("closespider_"):
+    """How a run ended, from Scrapy's close reason and its page counts.
+
+    ok: nothing failed; partial: some pages failed; failed: nothing worked, or the archive stayed
+    unreachable; truncated: stopped by a CLOSESPIDER_* limit; interrupted: stopped early otherwise
+    (shutdown, a lost site lock).
+    """
+    if reason.startswith("closespider_"):
+        return "truncated"
+    if reason == ARCHIVE_GONE:
+        return "failed"
+    if reason != "finished":
         return "interrupted"
     if failed and not ok:
         return "failed"
     return "partial" if failed else "ok"
+
+
+def close_explanation(reason: str, settings: Any) -> str:
+    """The error line a run gets when it did not simply finish ("" when it did)."""
+    if reason.startswith("closespider_"):
+        setting = reason.upper()
+        return f"truncated: {setting} = {settings.get(setting)} reached; pages beyond it were not crawled"
+    if reason == LOST_LOCK:
+        return "interrupted: lost the site's crawl lock (archive connection lost) and could not take it again"
+    if reason == ARCHIVE_GONE:
+        return f"failed: the archive stayed unreachable for {UNAVAILABLE_LIMIT} items in a row; crawl stopped"
+    return "" if reason == "finished" else f"interrupted: {reason}"
+
+
+def _described(item: Any) -> tuple[str, str]:
+    """The page an item came from and what it holds, for a failure line."""
+    if isinstance(item, ArticleItem):
+        return item.article.url, "article"
+    if isinstance(item, HotListItem):
+        return item.page_url, "hot list"
+    return item.page.url, "page"
 
 
 def _summary(run: dict[str, Any]) -> str:

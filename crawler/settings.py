@@ -9,6 +9,8 @@ SPIDER_LOADER_CLASS = "crawler.spiderloader.SiteSpiderLoader"
 HLJNEWS_CONFIG = None
 # Archive URL or SQLite path; None falls back to $HLJNEWS_DB, then sqlite:///data/hljnews.sqlite3.
 HLJNEWS_DB = None
+# Seconds an archive write is retried (reconnecting) while the database is unreachable; then the page fails.
+HLJNEWS_DB_RETRY_SECONDS = 30
 # How many errors a run keeps in its record (the rest are counted, not kept).
 HLJNEWS_MAX_RUN_ERRORS = 20
 # Following pages of each channel list to read per run (1 = the index page only).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from dataclasses import asdict
 from typing import Any
 
 from crawler.models import Article, Page
@@ -22,8 +22,7 @@ def reparse_archive(archive: Archive, registry: SiteRegistry, site: str | None =
         if article is None:
             outcomes["skipped"] += 1
             continue
-        fetched_at = _as_datetime(pages[0]["fetched_at"])
-        outcomes[archive.save_article(article.to_dict(), fetched_at=fetched_at)] += 1
+        outcomes[archive.save_article(asdict(article), fetched_at=pages[0]["fetched_at"])] += 1
     return outcomes
 
 
@@ -37,8 +36,4 @@ def _reparsed(registry: SiteRegistry, site_key: str, pages: list[dict[str, Any]]
 
 
 def _page(raw: dict[str, Any]) -> Page:
-    return Page(raw["url"], raw["body"], raw.get("headers") or {}, _as_datetime(raw["fetched_at"]))
-
-
-def _as_datetime(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return Page(raw["url"], raw["body"], raw.get("headers") or {}, raw["fetched_at"])

@@ -29,7 +29,7 @@ from apscheduler.schedulers.base import STATE_RUNNING
 
 from config import LoadedConfig, ScheduledJob
 from jobs import tasks
-from storage.engine import create_archive_engine, resolve_url
+from storage import open_archive
 
 logger = logging.getLogger(__name__)
 JOB_FUNCTION = "jobs.tasks:crawl_job"
@@ -40,7 +40,7 @@ class LedgerExecutor(ThreadPoolExecutor):
     """Hands each run its planned fire time, so the ledger can show scheduled vs actual start."""
 
     def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
-        super()._do_submit_job(_with_kwargs(job, scheduled_at=run_times[-1].isoformat()), run_times)
+        super()._do_submit_job(_with_kwargs(job, scheduled_at=run_times[-1]), run_times)
 
 
 def _with_kwargs(job: Job, **extra: Any) -> Job:
@@ -72,10 +72,10 @@ class Daemon:
     def __init__(self, config: LoadedConfig, db: str | None = None, env: dict[str, str] | None = None) -> None:
         self.config = config
         self.runtime = tasks.Runtime(config=config, db=db, env=env)
-        self.engine = create_archive_engine(resolve_url(db))
+        self.archive = open_archive(db, create=True)
         self.delays: list[float] = []  # seconds between planned and actual start, per firing
         self.scheduler = LedgerScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=JOBS_TABLE)},
+            jobstores={"default": SQLAlchemyJobStore(engine=self.archive.engine, tablename=JOBS_TABLE)},
             executors={"default": LedgerExecutor(max_workers=max(4, len(config.jobs)))},
             job_defaults={"coalesce": config.scheduler.coalesce, "max_instances": 1,
                           "misfire_grace_time": config.scheduler.misfire_grace_seconds},
@@ -117,7 +117,7 @@ class Daemon:
         for child in self._children():
             tasks.stop_child(child)
         self.scheduler.shutdown(wait=True)
-        self.engine.dispose()
+        self.archive.close()
 
     def _children(self) -> list[Any]:
         with self.runtime.lock:
@@ -142,12 +142,12 @@ class Daemon:
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         site, kind = _site_kind(event.job_id)
-        tasks.record_without_crawl(site, kind, "missed", event.scheduled_run_time.isoformat(),
+        tasks.record_without_crawl(site, kind, "missed", event.scheduled_run_time,
                                    f"missed: more than {self.config.scheduler.misfire_grace_seconds} s late")
 
     def _on_overlap(self, event: JobSubmissionEvent) -> None:
         site, kind = _site_kind(event.job_id)
-        tasks.record_without_crawl(site, kind, "skipped", event.scheduled_run_times[-1].isoformat(),
+        tasks.record_without_crawl(site, kind, "skipped", event.scheduled_run_times[-1],
                                    "skipped: the previous run of this job is still running")
 
     def _on_submitted(self, event: JobSubmissionEvent) -> None:
@@ -168,7 +168,7 @@ def next_fire_times(config: LoadedConfig, db: str | None = None) -> list[dict[st
         stored = {job.id: job for job in daemon.scheduler.get_jobs()}
     finally:
         daemon.scheduler.shutdown(wait=False)
-        daemon.engine.dispose()
+        daemon.archive.close()
     return [_describe(spec, stored.get(spec.id), config) for spec in config.jobs]
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.console import Console
 
+from jobs.cli.output import cell
 from jobs.crawl import CrawlResult
 from storage import open_archive
 
@@ -56,12 +57,12 @@ def print_article(record: dict[str, Any]) -> None:
                 "first_seen_at", "last_fetched_at", "removed_at"):
         value = record.get(key)
         if value:
-            console.print(f"[bold]{key}[/]: {value}")
+            console.print(f"[bold]{key}[/]: {cell(value, machine=False)}")
     console.print()
     console.print(record.get("body", ""))
     revisions = record.get("revisions") or []
     if len(revisions) > 1:
         console.print(f"\n[bold]{len(revisions)} revisions[/]:")
         for revision in revisions:
-            console.print(f"  #{revision.get('revision')} fetched {revision.get('fetched_at')}: "
+            console.print(f"  #{revision.get('revision')} fetched {cell(revision.get('fetched_at'), machine=False)}: "
                           f"{revision.get('title')}")

@@ -13,14 +13,16 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from config import DEFAULT_CONFIG, LoadedConfig
-from jobs.locks import AlreadyRunning, site_lock
-from storage import open_archive
+from storage import AlreadyRunning, CrawlLock, open_archive
 
 logger = logging.getLogger(__name__)
 KILL_WAIT_SECONDS = 10
+LOCK_CHECK_SECONDS = 30  # how often a running crawl's site lock is checked (a PostgreSQL restart drops it)
 
 
 @dataclass
@@ -36,24 +38,23 @@ class Runtime:
 RUNTIME: Runtime | None = None
 
 
-def crawl_job(site: str, kind: str, days: int = 7, scheduled_at: str | None = None) -> str:
+def crawl_job(site: str, kind: str, days: int = 7, scheduled_at: datetime | None = None) -> str:
     """Record a run, take the site's lock, crawl in a child process; returns the run's status."""
     runtime = _runtime()
-    with open_archive(runtime.db) as archive:
+    with open_archive(runtime.db, create=True) as archive:
         run_id = archive.start_run(spider=site, site=site, trigger=f"schedule:{kind}", scheduled_at=scheduled_at)
-    try:
-        with site_lock(site, runtime.db):
-            status, errors = _run_child(runtime, site, kind, days, run_id)
-    except AlreadyRunning as error:
-        status, errors = "skipped", [f"skipped: {error}"]
-    if errors is not None:
-        with open_archive(runtime.db) as archive:
+        try:
+            with archive.crawl_lock(site) as lock:
+                status, errors = _run_child(runtime, site, kind, days, run_id, lock)
+        except AlreadyRunning as error:
+            status, errors = "skipped", [f"skipped: {error}"]
+        if errors is not None:
             archive.finish_run(run_id, status, errors=errors)
     logger.info("%s:%s run %s %s", site, kind, run_id, status)
     return status
 
 
-def record_without_crawl(site: str, kind: str, status: str, scheduled_at: str | None, reason: str) -> int:
+def record_without_crawl(site: str, kind: str, status: str, scheduled_at: datetime | None, reason: str) -> int:
     """A firing that never started a crawl (missed, or skipped because the job was still running)."""
     run_id = record_run_without_crawl(_runtime().db, site, f"schedule:{kind}", status, reason, scheduled_at)
     logger.warning("%s:%s %s: %s", site, kind, status, reason)
@@ -61,9 +62,9 @@ def record_without_crawl(site: str, kind: str, status: str, scheduled_at: str | 
 
 
 def record_run_without_crawl(db: str | None, site: str, trigger: str, status: str, reason: str,
-                             scheduled_at: str | None = None) -> int:
+                             scheduled_at: datetime | None = None) -> int:
     """A ledger row, already closed, for a run that never crawled: the daemon's and cron's skips alike."""
-    with open_archive(db) as archive:
+    with open_archive(db, create=True) as archive:
         run_id = archive.start_run(spider=site, site=site, trigger=trigger, scheduled_at=scheduled_at)
         archive.finish_run(run_id, status, errors=[reason])
     return run_id
@@ -76,7 +77,8 @@ def crawl_command(runtime: Runtime, site: str, kind: str, days: int, run_id: int
     return base + args + (["--db", runtime.db] if runtime.db else [])
 
 
-def _run_child(runtime: Runtime, site: str, kind: str, days: int, run_id: int) -> tuple[str, list[str] | None]:
+def _run_child(runtime: Runtime, site: str, kind: str, days: int, run_id: int, lock: CrawlLock
+               ) -> tuple[str, list[str] | None]:
     """Run the crawl; (status, errors) when this side must close the run record, else (status, None)."""
     if runtime.stopping.is_set():
         return "interrupted", ["the daemon was stopping"]
@@ -86,14 +88,16 @@ def _run_child(runtime: Runtime, site: str, kind: str, days: int, run_id: int) -
         with runtime.lock:
             runtime.children.add(child)
         try:
-            timed_out = _wait(child, runtime.config.scheduler.crawl_timeout_seconds)
+            stopped = _wait(child, runtime.config.scheduler.crawl_timeout_seconds, lock)
         finally:
             with runtime.lock:
                 runtime.children.discard(child)
         stderr.seek(0)
         tail = [line for line in stderr.read().decode("utf-8", "replace").splitlines() if line.strip()][-3:]
-    if timed_out:
+    if stopped == "timeout":
         return "timeout", [f"crawl still running after {runtime.config.scheduler.crawl_timeout_seconds:g} s; stopped"]
+    if stopped == "lock":
+        return "interrupted", ["interrupted: lost the site's crawl lock and could not take it again; stopped"]
     with open_archive(runtime.db) as archive:
         run = archive.get_run(run_id)
     if run is not None and run["status"] != "running":
@@ -111,14 +115,21 @@ def _child_env(runtime: Runtime) -> dict[str, str]:
     return env
 
 
-def _wait(child: subprocess.Popen[bytes], timeout: float) -> bool:
-    """Wait for the child; stop it (TERM, then KILL) past the timeout. True if it timed out."""
-    try:
-        child.wait(timeout=timeout)
-        return False
-    except subprocess.TimeoutExpired:
-        stop_child(child)
-        return True
+def _wait(child: subprocess.Popen[bytes], timeout: float, lock: CrawlLock) -> str | None:
+    """Wait for the child; stop it (TERM, then KILL) past the timeout or once the site lock is lost for good.
+
+    Returns why it was stopped ("timeout" or "lock"), None if it ended by itself.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            child.wait(timeout=max(0.0, min(LOCK_CHECK_SECONDS, deadline - time.monotonic())))
+            return None
+        except subprocess.TimeoutExpired:
+            reason = "timeout" if time.monotonic() >= deadline else None if lock.verify() else "lock"
+        if reason:
+            stop_child(child)
+            return reason
 
 
 def stop_child(child: subprocess.Popen[bytes]) -> None:

@@ -1,26 +1,33 @@
-"""The hljnews archive: plain dicts in, plain dicts out; SQLite by default, PostgreSQL by URL."""
+"""The hljnews archive: plain dicts in, plain dicts out; SQLite by default, PostgreSQL by URL.
+
+Everything goes through an Archive (`open_archive(...)`): writes are `save_*`/`record_*`/`*_run`
+methods, reads are methods too. Times cross this boundary as aware datetimes.
+"""
 
 from storage.archive import Archive, open_archive
-from storage.errors import StorageError
-from storage.history import hot_list_at, rank_history, revision_diff, stats, story_history
-from storage.querytext import SearchQuery, parse_query
-from storage.search import count_matches, export_rows, search, snippet
-from storage.textnorm import normalize
+from storage.errors import (
+    AlreadyRunning,
+    ArchiveFull,
+    ArchiveNotFound,
+    ArchiveReadOnly,
+    ArchiveUnavailable,
+    StorageError,
+)
+from storage.locks import CrawlLock
+from storage.search.query import SearchQuery, parse_query
+from storage.search.textnorm import normalize
 
 __all__ = [
+    "AlreadyRunning",
     "Archive",
+    "ArchiveFull",
+    "ArchiveNotFound",
+    "ArchiveReadOnly",
+    "ArchiveUnavailable",
+    "CrawlLock",
     "SearchQuery",
     "StorageError",
-    "count_matches",
-    "export_rows",
-    "hot_list_at",
     "normalize",
     "open_archive",
     "parse_query",
-    "rank_history",
-    "revision_diff",
-    "search",
-    "snippet",
-    "stats",
-    "story_history",
 ]

@@ -15,7 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from storage.values import JSONType, UTCDateTime
+from storage.columns import Instant, JSONType
 
 # Deterministic constraint names on both backends, so later migrations can alter them by name.
 NAMING_CONVENTION = {
@@ -34,9 +34,9 @@ crawl_runs = Table(
     Column("spider", String(100), nullable=False),
     Column("site", String(100), nullable=False),
     Column("trigger", String(50), nullable=False),
-    Column("scheduled_at", UTCDateTime),
-    Column("started_at", UTCDateTime, nullable=False),
-    Column("finished_at", UTCDateTime),
+    Column("scheduled_at", Instant),
+    Column("started_at", Instant, nullable=False),
+    Column("finished_at", Instant),
     Column("status", String(20), nullable=False),
     Column("pages_new", Integer, nullable=False, default=0),
     Column("pages_updated", Integer, nullable=False, default=0),
@@ -58,7 +58,7 @@ run_pages = Table(
     Column("url", Text, nullable=False),
     Column("outcome", String(20), nullable=False),  # new | updated | unchanged | failed
     Column("error", Text),
-    Column("at", UTCDateTime, nullable=False),
+    Column("at", Instant, nullable=False),
     Index(None, "run_id", "outcome"),
 )
 
@@ -74,7 +74,7 @@ articles = Table(
     Column("pretitle", Text, nullable=False),
     Column("subtitle", Text, nullable=False),
     Column("body", Text, nullable=False),
-    Column("published_at", UTCDateTime),
+    Column("published_at", Instant),
     Column("source", Text, nullable=False),
     Column("authors", JSONType, nullable=False),
     Column("editors", JSONType, nullable=False),
@@ -84,9 +84,9 @@ articles = Table(
     Column("page_urls", JSONType, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("revision", Integer, nullable=False),  # number of the current article_revisions row
-    Column("first_seen_at", UTCDateTime, nullable=False),
-    Column("last_fetched_at", UTCDateTime, nullable=False),
-    Column("removed_at", UTCDateTime),
+    Column("first_seen_at", Instant, nullable=False),
+    Column("last_fetched_at", Instant, nullable=False),
+    Column("removed_at", Instant),
     Index(None, "site", "published_at"),
 )
 
@@ -96,7 +96,7 @@ article_urls = Table(
     metadata,
     Column("url", Text, primary_key=True),
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
-    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("first_seen_at", Instant, nullable=False),
     Index(None, "article_id"),
 )
 
@@ -111,7 +111,7 @@ article_revisions = Table(
     Column("subtitle", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("content_hash", String(64), nullable=False),
-    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("fetched_at", Instant, nullable=False),
     Column("run_id", Integer, ForeignKey("crawl_runs.id", ondelete="SET NULL")),
     UniqueConstraint("article_id", "revision"),
 )
@@ -128,8 +128,8 @@ raw_pages = Table(
     Column("compression", String(10), nullable=False),  # "zlib"; named per row so a codec can be added
     Column("size", Integer, nullable=False),  # uncompressed bytes
     Column("sha256", String(64), nullable=False),
-    Column("fetched_at", UTCDateTime, nullable=False),  # first fetch that returned these bytes
-    Column("last_fetched_at", UTCDateTime, nullable=False),
+    Column("fetched_at", Instant, nullable=False),  # first fetch that returned these bytes
+    Column("last_fetched_at", Instant, nullable=False),
     Column("run_id", Integer, ForeignKey("crawl_runs.id", ondelete="SET NULL")),
     Index(None, "url", "id"),
     Index(None, "site"),
@@ -141,7 +141,7 @@ hot_list_snapshots = Table(
     Column("id", Integer, primary_key=True),
     Column("site", String(100), nullable=False),
     Column("page_url", Text, nullable=False),
-    Column("captured_at", UTCDateTime, nullable=False),
+    Column("captured_at", Instant, nullable=False),
     Column("run_id", Integer, ForeignKey("crawl_runs.id", ondelete="SET NULL")),
     Column("entries_hash", String(64), nullable=False),
     Index(None, "site", "captured_at"),
@@ -158,7 +158,7 @@ hot_list_entries = Table(
     Column("url", Text, nullable=False),
 )
 
-# Normalised (storage.textnorm) searchable text; storage/search_index.py adds each backend's index beside it.
+# Normalised (storage/search/textnorm.py) searchable text; each search backend adds its index beside it.
 search_text = Table(
     "search_text",
     metadata,
@@ -171,7 +171,7 @@ search_text = Table(
 # array and its GIN index on PostgreSQL, and on both the expression indexes ix_articles_when and
 # ix_articles_when_by_id over (coalesce(published_at, first_seen_at), id) for newest-first search pages
 # (autogenerate cannot compare expression indexes).
-BACKEND_ONLY_NAMES = ("search_trigram", "search_short", "grams", "ix_search_text_grams", "ix_articles_when")
+BACKEND_ONLY_NAMES = ("articles_fts", "search_short", "grams", "ix_search_text_grams", "ix_articles_when")
 
 
 def declared_here(_object: object, name: str | None, _type: str, reflected: bool, _compare_to: object) -> bool:

@@ -15,20 +15,26 @@ BACKENDS = ["sqlite", "postgresql"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked network reach the live sites: they run only when HLJNEWS_TEST_NETWORK=1."""
+    """Tests that restart PostgreSQL run last, so the restart disturbs no other test; tests marked network reach
+    the live sites and run only when HLJNEWS_TEST_NETWORK=1."""
+    items.sort(key=lambda item: item.get_closest_marker("pg_restart") is not None)
     if os.environ.get("HLJNEWS_TEST_NETWORK") == "1":
         return
     skip = pytest.mark.skip(reason="reaches the live sites; set HLJNEWS_TEST_NETWORK=1 to run")
     for item in items:
         if item.get_closest_marker("network"):
             item.add_marker(skip)
+
+
 PG_ADMIN_URL = os.environ.get("HLJNEWS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture(scope="session")
 def pg_admin() -> Iterator[Engine]:
     """An autocommit engine on the server's `postgres` database; skips (fails when CI=true) if unreachable."""
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    # pool_pre_ping: the PostgreSQL restart test restarts the server under this session-long engine.
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True,
+                           connect_args={"connect_timeout": 3})
     try:
         with engine.connect():
             pass
@@ -82,7 +88,7 @@ def archive(request: pytest.FixtureRequest, tmp_path) -> Iterator[Archive]:
         url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
     else:
         url = request.getfixturevalue("pg_session_url")
-    archive = open_archive(url)
+    archive = open_archive(url, create=True)
     if request.param == "postgresql":
         _empty_tables(url)
     yield archive

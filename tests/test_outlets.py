@@ -23,7 +23,7 @@ from jobs.crawl import crawl_settings
 from jobs.extract import extract_page
 from jobs.reparse import reparse_archive
 from mirror import Mirror, MirrorServer
-from storage import open_archive, search
+from storage import open_archive
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE_ROOT = Path(__file__).parent / "fixtures" / "outlet_site"  # a mirror: <host>/<path> + ROUTES.toml
@@ -340,8 +340,8 @@ def test_an_outlet_defined_only_in_the_config_is_crawled_stored_and_searchable(
     with open_archive(str(db)) as archive:
         stored = {article["url"]: article for article in archive.iter_articles("example_city")}
         run = archive.runs(site="example_city")[0]
-        found = search(archive, "高标准农田", site="example_city")
-        elsewhere = search(archive, "高标准农田", site="hlj_people")
+        found = archive.search("高标准农田", site="example_city")
+        elsewhere = archive.search("高标准农田", site="hlj_people")
     assert set(stored) == ARTICLES
     for url, article in stored.items():
         assert article["title"] and article["body"] and article["published_at"], url
@@ -370,6 +370,7 @@ def test_an_outlet_defined_only_in_the_config_is_crawled_stored_and_searchable(
 
 
 def test_sites_lists_built_in_sites_on_an_empty_archive_as_a_table(tmp_path: Path) -> None:
+    open_archive(tmp_path / "empty.sqlite3", create=True).close()  # read commands never create one
     result = CliRunner().invoke(sites, ["--db", str(tmp_path / "empty.sqlite3")], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert "hlj_people" in result.output and "built-in" in result.output

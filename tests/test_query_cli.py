@@ -11,21 +11,22 @@ import pytest
 from click.testing import CliRunner
 
 from jobs.cli import OneLineErrors
-from jobs.cli.query import export, hot, search, show, stats
+from jobs.cli.query import export, hot, runs, search, show, stats
 from storage import open_archive
-from tests.support.archive_writer import SITE, sample_article
+from tests.support.archive_writer import SHANGHAI, SITE, sample_article
 
 T0 = datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
-CLI = OneLineErrors(commands={c.name: c for c in (search, show, stats, hot, export)})
+CLI = OneLineErrors(commands={c.name: c for c in (search, show, stats, hot, export, runs)})
 
 
 @pytest.fixture
 def db(tmp_path) -> str:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    with open_archive(url) as archive:
+    with open_archive(url, create=True) as archive:
         for i in range(1, 6):
             archive.save_article(sample_article(i, title=f"冰雪旅游 {i}" if i % 2 else f"新闻 {i}",
-                                                published_at=f"2026-11-2{i}T08:00:00+08:00"), fetched_at=T0)
+                                                published_at=datetime(2026, 11, 20 + i, 8, tzinfo=SHANGHAI)),
+                                 fetched_at=T0)
         archive.save_article(sample_article(1, version=2, title="冰雪旅游 1"), fetched_at=T0 + timedelta(hours=1))
         for hour in range(3):
             archive.save_hot_list(SITE, T0 + timedelta(hours=hour), "https://news.example.cn/", [
@@ -97,3 +98,20 @@ def test_export_jsonl_and_csv(db: str, tmp_path) -> None:
     assert run("export", "--db", db, "--format", "csv", "-o", str(out)).exit_code == 0
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert len(rows) == 5 and json.loads(rows[0]["authors"]) == ["张三"]
+
+
+def test_times_are_iso_with_offset_for_machines_and_to_the_minute_for_people(db: str) -> None:
+    from jobs.cli.output import cell, machine_time, table_time
+
+    moment = datetime(2026, 11, 28, 1, 30, 15, tzinfo=UTC)
+    assert machine_time(moment) == "2026-11-28T09:30:15+08:00"
+    assert table_time(moment) == cell(moment, machine=False) == "2026-11-28 09:30"
+    lines = run("export", "--db", db, "-q", "冰雪").output.splitlines()
+    assert [json.loads(line)["published_at"] for line in lines] == [
+        "2026-11-28T09:30:00+08:00", "2026-11-23T08:00:00+08:00", "2026-11-25T08:00:00+08:00"]
+    with open_archive(db) as archive:
+        archive.finish_run(archive.start_run("killer", SITE, started_at=T0), "ok", finished_at=T0)
+    [row] = list(csv.DictReader(io.StringIO(run("runs", "--db", db, "--format", "csv").output)))
+    assert row["started_at"] == row["finished_at"] == "2026-11-28T08:00:00+08:00"
+    exported = list(csv.DictReader(io.StringIO(run("export", "--db", db, "--format", "csv").output)))
+    assert all(row["first_seen_at"] == "2026-11-28T08:00:00+08:00" for row in exported) and len(exported) == 5

@@ -12,7 +12,7 @@ NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def _save(archive: Archive, i: int, published: datetime, fetched: datetime) -> str:
-    article = sample_article(i, published_at=published.isoformat())
+    article = sample_article(i, published_at=published)
     article["site"] = SITE
     archive.save_article(article, fetched_at=fetched)
     return archive.get_article(article["canonical_url"])["url"]

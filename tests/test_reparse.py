@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,8 +29,8 @@ def _store(db: Path, case: str, *, spoil: bool) -> dict:
                    "title": "人民网", "body": f"{expected['body_first']}\n分享让更多人看到",
                    "published_at": None}
     else:
-        article = site.parse_page(Page(expected["url"], body, HEADERS, FETCHED_AT)).article.to_dict()
-    with open_archive(str(db)) as archive:
+        article = asdict(site.parse_page(Page(expected["url"], body, HEADERS, FETCHED_AT)).article)
+    with open_archive(str(db), create=True) as archive:
         archive.save_raw_page(expected["url"], body, HEADERS, FETCHED_AT, status=200, site="hlj_people")
         archive.save_article(article, fetched_at=FETCHED_AT)
     return expected
@@ -46,7 +47,7 @@ def test_reparse_fixes_a_badly_parsed_article_and_keeps_the_old_revision(tmp_pat
     paragraphs = stored["body"].split("\n")
     assert (paragraphs[0], paragraphs[-1]) == (expected["body_first"], expected["body_last"])
     assert stored["title"] == expected["title"] and stored["source"] == expected["source"]
-    assert stored["published_at"] is not None and str(stored["published_at"]).startswith(expected["published_at"][:16])
+    assert stored["published_at"].isoformat().startswith(expected["published_at"][:16])
     assert [r["revision"] for r in stored["revisions"]] == [1, 2]
     assert stored["revisions"][0]["title"] == "人民网" and "分享让更多人看到" in stored["revisions"][0]["body"]
 

@@ -17,10 +17,9 @@ import pytest
 from config import DEFAULT_CONFIG, ConfigError, Job, LoadedConfig, Scheduler, SiteSchedule
 from crawler.sites import load_site_config
 from jobs.demo import proxied_through
-from jobs.locks import AlreadyRunning, site_lock
 from jobs.scheduler import Daemon
 from mirror import MirrorServer
-from storage import open_archive
+from storage import AlreadyRunning, open_archive
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKE = [sys.executable, "-m", "tests.support.fake_crawl"]
@@ -73,8 +72,8 @@ def run_daemon(cfg: LoadedConfig, db: Path, env: dict[str, str], until: Callable
     return daemon
 
 
-def _at(value: str) -> datetime:
-    return datetime.fromisoformat(value)
+def _at(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def test_runs_fire_on_schedule_and_are_recorded(tmp_path: Path) -> None:
@@ -110,7 +109,7 @@ def set_next_run(cfg: LoadedConfig, db: Path, when: datetime) -> None:
         daemon.scheduler.modify_job(cfg.jobs[0].id, next_run_time=when)
     finally:
         daemon.scheduler.shutdown(wait=False)
-        daemon.engine.dispose()
+        daemon.archive.close()
 
 
 @pytest.mark.parametrize(("grace", "expected"), [(7200, "ok"), (60, "missed")])
@@ -176,11 +175,13 @@ def test_sigterm_stops_the_daemon_and_records_the_interrupted_crawl(tmp_path: Pa
 def test_the_site_lock_works_across_processes(tmp_path: Path) -> None:
     db = tmp_path / "g.sqlite3"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from jobs.locks import site_lock\n"
-         f"with site_lock('{SITE}', sys.argv[1]):\n    print('held', flush=True); time.sleep(30)", str(db)],
+        [sys.executable, "-c", "import sys, time; from storage import open_archive\n"
+         f"with open_archive(sys.argv[1], create=True) as a, a.crawl_lock('{SITE}'):\n"
+         "    print('held', flush=True); time.sleep(30)", str(db)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
-    with pytest.raises(AlreadyRunning), site_lock(SITE, str(db)):
+    archive = open_archive(str(db))
+    with pytest.raises(AlreadyRunning), archive.crawl_lock(SITE):
         pass
     crawl = subprocess.run([sys.executable, "-m", "jobs", "crawl", SITE, "--db", str(db), "-q"], cwd=ROOT,
                            capture_output=True, text=True, timeout=60)
@@ -188,8 +189,9 @@ def test_the_site_lock_works_across_processes(tmp_path: Path) -> None:
     assert ledger(db)[-1]["status"] == "skipped"
     holder.kill()  # SIGKILL: the lock must not outlive its holder
     holder.wait()
-    with site_lock(SITE, str(db)):
+    with archive.crawl_lock(SITE):
         pass
+    archive.close()
 
 
 def test_a_scheduled_real_crawl_of_the_mirror_records_the_hot_list(tmp_path: Path) -> None:
@@ -222,3 +224,17 @@ def test_the_bundled_default_schedule_covers_every_built_in_site(tmp_path: Path,
     assert cfg.path == DEFAULT_CONFIG
     assert {spec.id for spec in cfg.jobs} == {"hlj_people:full", "hlj_people:hot", "hlj_people:recent",
                                               "hlj_xinhua:full", "hlj_xinhua:recent", "dbw:full", "dbw:recent"}
+
+
+class _LostLock:
+    def verify(self) -> bool:
+        return False
+
+
+def test_the_daemon_stops_a_crawl_whose_site_lock_is_lost(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jobs import tasks
+
+    monkeypatch.setattr(tasks, "LOCK_CHECK_SECONDS", 0.2)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    assert tasks._wait(child, 120, _LostLock()) == "lock"  # type: ignore[arg-type]
+    assert child.poll() is not None

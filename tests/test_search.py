@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
 import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage import Archive, StorageError, export_rows, normalize, parse_query, search
-from tests.support.archive_writer import sample_article
+from storage import Archive, StorageError, normalize, parse_query
+from storage.search import planning
+from storage.search import sqlite as sqlite_search
+from tests.support.archive_writer import SHANGHAI, sample_article
 
-search_module = importlib.import_module("storage.search")  # the module: storage.search is also the function
 FETCHED_AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 PHRASES = ["黑龙江", "哈尔滨冰雪大世界", "養老服務", "养老金", "ABC公司", "ＡＢＣ", "5G网络", "G20", "中俄边境",
            "乡村振兴", "哈尔滨", "冰雪", "旅游", "“冰城”夏季", "e-mail", "C++", "100%", "（完）", "😀表情", "的",
@@ -28,7 +28,7 @@ def corpus(n: int = 120, seed: int = 7) -> list[dict]:
     for i in range(n):
         title = "".join(rng.sample(PHRASES, 2))
         body = "\n".join("，".join(rng.sample(PHRASES, 3)) + "。" for _ in range(rng.randint(1, 3)))
-        published = (datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=7 * i)).isoformat()
+        published = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=7 * i)
         articles.append(sample_article(i, title=title, body=body, published_at=published,
                                        site=f"site{i % 3}", source=["人民网", "新华网"][i % 2],
                                        authors=[["张三"], ["李四", "王五"]][i % 2]))
@@ -47,7 +47,7 @@ def scan(articles: list[dict], terms: list[str], excluded: tuple[str, ...] = ())
 
 
 def found(archive: Archive, query: str, **filters) -> set[str]:
-    result = search(archive, query, limit=1000, **filters)
+    result = archive.search(query, limit=1000, **filters)
     urls = {r["url"].replace("?from=list", "") for r in result["results"]}
     assert result["total"] == len(urls)
     return urls
@@ -89,7 +89,7 @@ def test_filters(filled) -> None:
     expected = scan([a for a in articles if a["site"] == "site1" and a["source"] == "新华网"], ["冰雪"])
     assert found(archive, "冰雪", site="site1", source="新华") == expected
     assert found(archive, "冰雪", author="王五") == scan([a for a in articles if "王五" in a["authors"]], ["冰雪"])
-    since, until = "2026-01-05T00:00:00+00:00", "2026-01-10T00:00:00+00:00"
+    since, until = datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 10, tzinfo=UTC)
     dated = [a for a in articles if since <= a["published_at"] < until]
     assert found(archive, "冰", since=since, until=until) == scan(dated, ["冰"])
     assert found(archive, "冰", channel="要闻") == scan(articles, ["冰"])
@@ -98,25 +98,26 @@ def test_filters(filled) -> None:
 
 def test_title_hits_rank_first_and_date_sort(archive: Archive) -> None:
     body_hits = [sample_article(i, title=f"其他新闻{i}", body="旅游。" * 8,
-                                published_at=f"2026-03-0{i}T08:00:00+08:00") for i in range(1, 5)]
-    title_hit = sample_article(9, title="旅游旺季", body="正文。", published_at="2026-01-01T08:00:00+08:00")
+                                published_at=datetime(2026, 3, i, 8, tzinfo=SHANGHAI)) for i in range(1, 5)]
+    title_hit = sample_article(9, title="旅游旺季", body="正文。",
+                               published_at=datetime(2026, 1, 1, 8, tzinfo=SHANGHAI))
     for article in [title_hit, *body_hits]:
         archive.save_article(article, fetched_at=FETCHED_AT)
-    ranked = search(archive, "旅游")["results"]
+    ranked = archive.search("旅游")["results"]
     assert ranked[0]["title"] == "旅游旺季"
     assert "[旅游]" in ranked[0]["snippet"]
-    by_date = search(archive, "旅游", sort="date")["results"]
+    by_date = archive.search("旅游", sort="date")["results"]
     assert [r["title"] for r in by_date][:2] == ["其他新闻4", "其他新闻3"]
-    page = search(archive, "旅游", sort="date", limit=2, offset=2)
+    page = archive.search("旅游", sort="date", limit=2, offset=2)
     assert page["total"] == 5 and [r["title"] for r in page["results"]] == ["其他新闻2", "其他新闻1"]
 
 
 def test_updated_revision_is_reindexed_in_the_same_save(archive: Archive) -> None:
     archive.save_article(sample_article(1, body="旧的内容：松花江"), fetched_at=FETCHED_AT)
     archive.save_article(sample_article(1, body="新的内容：嫩江"), fetched_at=FETCHED_AT + timedelta(hours=1))
-    assert search(archive, "松花江")["total"] == 0
-    assert search(archive, "嫩江")["total"] == 1
-    assert search(archive, "江")["total"] == 1
+    assert archive.search("松花江")["total"] == 0
+    assert archive.search("嫩江")["total"] == 1
+    assert archive.search("江")["total"] == 1
 
 
 ODD_INPUTS = ['"', '""', '"unclosed', "(", ")", "[]", "*", "**", "OR", "a OR b", "NEAR", "NEAR(a b)", "a:b",
@@ -130,7 +131,7 @@ def test_odd_inputs_give_results_or_one_clear_message(filled, query: str) -> Non
     parsed = parse_query(query)
     if not parsed.terms:
         with pytest.raises(StorageError, match="at least one term"):
-            search(archive, query)
+            archive.search(query)
         return
     assert found(archive, query) == scan(articles, list(parsed.terms), parsed.excluded)
 
@@ -138,19 +139,19 @@ def test_odd_inputs_give_results_or_one_clear_message(filled, query: str) -> Non
 def test_huge_query_is_refused_in_one_line(filled) -> None:
     archive, _ = filled
     with pytest.raises(StorageError) as error:
-        search(archive, "黑" * 10_000)
+        archive.search("黑" * 10_000)
     assert "\n" not in str(error.value)
     with pytest.raises(StorageError, match="too many terms"):
-        search(archive, " ".join("x" * 40))
+        archive.search(" ".join("x" * 40))
 
 
 def test_export_streams_in_batches_with_the_search_semantics(filled) -> None:
     archive, articles = filled
-    rows = export_rows(archive, "冰 -的", batch_size=7)
+    rows = archive.export_rows("冰 -的", batch_size=7)
     assert next(rows)["id"] > 0  # a generator: nothing read beyond the first batch yet
-    urls = {r["canonical_url"] for r in export_rows(archive, "冰 -的", batch_size=7)}
+    urls = {r["canonical_url"] for r in archive.export_rows("冰 -的", batch_size=7)}
     assert urls == scan(articles, ["冰"], ("的",))
-    every = list(export_rows(archive, batch_size=10, site="site2"))
+    every = list(archive.export_rows(batch_size=10, site="site2"))
     assert [r["id"] for r in every] == sorted(r["id"] for r in every)
     assert len(every) == sum(a["site"] == "site2" for a in articles)
 
@@ -158,8 +159,8 @@ def test_export_streams_in_batches_with_the_search_semantics(filled) -> None:
 @pytest.fixture(params=["date index", "sorted by id lookups"])
 def walked(filled, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> tuple[Archive, list[dict]]:
     """The filled archive with every match set counted as large: no BM25, pages newest first per group."""
-    monkeypatch.setattr(search_module, "RANK_LIMIT", 0)
-    monkeypatch.setattr(search_module, "WALK_FROM", 0 if request.param == "date index" else 10**9)
+    monkeypatch.setattr(planning, "RANK_LIMIT", 0)
+    monkeypatch.setattr(sqlite_search, "WALK_FROM", 0 if request.param == "date index" else 10**9)
     return filled
 
 
@@ -168,9 +169,9 @@ def test_large_match_sets_keep_exact_results_and_page_by_title_hits_then_date(wa
     for query in ["的", "冰", "黑龙江", "冰雪 旅游", "的 养老 g", "冰 -的 -5g", "，", "g2", '"冰雪 旅游"']:
         parsed = parse_query(query)
         assert found(archive, query) == scan(articles, list(parsed.terms), parsed.excluded), query
-        every = search(archive, query, limit=1000)["results"]
+        every = archive.search(query, limit=1000)["results"]
         pages = [r for start in range(0, len(every) + 7, 7)
-                 for r in search(archive, query, limit=7, offset=start)["results"]]
+                 for r in archive.search(query, limit=7, offset=start)["results"]]
         assert [r["id"] for r in pages] == [r["id"] for r in every], query
         keys = [(sum(t in normalize(r["title"]) for t in parsed.terms), r["published_at"], r["id"]) for r in every]
         assert keys == sorted(keys, reverse=True), query

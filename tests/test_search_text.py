@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from storage.search import snippet
-from storage.textnorm import is_word_char, short_grams
+from storage.search.results import snippet
+from storage.search.textnorm import is_word_char, short_grams
 
 
 def reference_short_grams(text: str) -> str:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from storage import Archive, StorageError
-from tests.support.archive_writer import SITE, sample_article
+from tests.support.archive_writer import SHANGHAI, SITE, sample_article
 
 FETCHED_AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 LATER = FETCHED_AT + timedelta(hours=3)
@@ -20,13 +20,17 @@ def test_first_save_is_new_and_round_trips(archive: Archive) -> None:
     expected = sample_article(1)
     assert {key: stored[key] for key in expected} == expected
     assert stored["revision"] == 1
-    assert stored["first_seen_at"] == stored["last_fetched_at"] == "2026-11-28T10:00:00+08:00"
+    assert stored["first_seen_at"] == stored["last_fetched_at"] == FETCHED_AT
+    assert stored["first_seen_at"].isoformat() == "2026-11-28T10:00:00+08:00"
     assert stored["removed_at"] is None
 
 
 def test_published_at_is_returned_in_shanghai_time(archive: Archive) -> None:
-    archive.save_article(sample_article(1, published_at="2026-11-28T01:30:00+00:00"), fetched_at=FETCHED_AT)
-    assert archive.get_article("https://news.example.cn/a/1.html")["published_at"] == "2026-11-28T09:30:00+08:00"
+    archive.save_article(sample_article(1, published_at=datetime(2026, 11, 28, 1, 30, tzinfo=UTC)),
+                         fetched_at=FETCHED_AT)
+    published = archive.get_article("https://news.example.cn/a/1.html")["published_at"]
+    assert published.isoformat() == "2026-11-28T09:30:00+08:00"
+    assert published.tzname() == "Asia/Shanghai"
 
 
 def test_same_page_twice_is_unchanged(archive: Archive) -> None:
@@ -35,8 +39,8 @@ def test_same_page_twice_is_unchanged(archive: Archive) -> None:
     stored = archive.get_article("https://news.example.cn/a/1.html")
     assert archive.counts()["articles"] == 1
     assert len(stored["revisions"]) == 1
-    assert stored["last_fetched_at"] == "2026-11-28T13:00:00+08:00"
-    assert stored["first_seen_at"] == "2026-11-28T10:00:00+08:00"
+    assert stored["last_fetched_at"].isoformat() == "2026-11-28T13:00:00+08:00"
+    assert stored["first_seen_at"].isoformat() == "2026-11-28T10:00:00+08:00"
 
 
 def test_changed_body_adds_a_revision_and_keeps_the_old_one(archive: Archive) -> None:
@@ -47,7 +51,7 @@ def test_changed_body_adds_a_revision_and_keeps_the_old_one(archive: Archive) ->
     assert stored["body"].endswith("版本 2。")
     assert [r["revision"] for r in stored["revisions"]] == [1, 2]
     assert stored["revisions"][0]["body"].endswith("版本 1。")
-    assert stored["revisions"][1]["fetched_at"] == "2026-11-28T13:00:00+08:00"
+    assert stored["revisions"][1]["fetched_at"].isoformat() == "2026-11-28T13:00:00+08:00"
 
 
 def test_changed_title_adds_a_revision(archive: Archive) -> None:
@@ -123,6 +127,8 @@ def test_missing_canonical_url_falls_back_to_url(archive: Archive) -> None:
     ({"title": None}, "'title'"),
     ({"published_at": "yesterday"}, "published_at"),
     ({"published_at": "2026-11-28T09:30:00"}, "timezone-aware"),
+    ({"published_at": "2026-11-28T09:30:00+08:00"}, "timezone-aware datetime, not a string"),
+    ({"published_at": datetime(2026, 11, 28, 9, 30)}, "published_at must be timezone-aware"),
 ])
 def test_bad_article_raises_storage_error(archive: Archive, override: dict, message: str) -> None:
     with pytest.raises(StorageError, match=message):
@@ -133,3 +139,35 @@ def test_bad_article_raises_storage_error(archive: Archive, override: dict, mess
 def test_naive_fetched_at_is_refused(archive: Archive) -> None:
     with pytest.raises(StorageError, match="fetched_at must be timezone-aware"):
         archive.save_article(sample_article(1), fetched_at=datetime(2026, 11, 28, 10, 0))
+
+
+@pytest.mark.parametrize("when", ["2026-11-28T10:00:00+08:00", datetime(2026, 11, 28, 10, 0), 1764295200])
+def test_every_time_input_must_be_an_aware_datetime(archive: Archive, when: object) -> None:
+    run_id = archive.start_run("killer", SITE)
+    calls = [lambda: archive.start_run("killer", SITE, scheduled_at=when),
+             lambda: archive.save_raw_page("https://x.example.cn/", b"x", {}, when),
+             lambda: archive.save_hot_list(SITE, when, "https://x.example.cn/", [{"rank": 1, "title": "t", "url": "u"}],
+                                           run_id=run_id),
+             lambda: archive.finish_run(run_id, "ok", finished_at=when),
+             lambda: archive.mark_removed("https://x.example.cn/", removed_at=when),
+             lambda: archive.articles_due_for_refresh(SITE, now=when),
+             lambda: archive.hot_list_at(SITE, when),
+             lambda: archive.rank_history(SITE, since=when),
+             lambda: archive.search("黑龙江", since=when)]
+    for call in calls:
+        with pytest.raises(StorageError, match="timezone-aware") as caught:
+            call()
+        assert "\n" not in str(caught.value)
+
+
+def test_times_come_back_as_aware_shanghai_datetimes(archive: Archive) -> None:
+    run_id = archive.start_run("killer", SITE, started_at=FETCHED_AT)
+    archive.save_article(sample_article(1), fetched_at=FETCHED_AT, run_id=run_id)
+    archive.finish_run(run_id, "ok", finished_at=LATER)
+    stored = archive.get_article(1)
+    run = archive.get_run(run_id)
+    moments = [stored["published_at"], stored["first_seen_at"], stored["revisions"][0]["fetched_at"],
+               run["started_at"], run["finished_at"], archive.search("黑龙江")["results"][0]["published_at"]]
+    assert all(isinstance(m, datetime) and m.utcoffset() == timedelta(hours=8) for m in moments)
+    assert stored["published_at"] == datetime(2026, 11, 28, 9, 30, tzinfo=SHANGHAI)
+    assert run["finished_at"] == LATER

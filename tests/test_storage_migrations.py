@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, insert
 
-from storage import open_archive
+from storage import normalize, open_archive
 from storage.engine import create_archive_engine, resolve_url
-from storage.migrate import current_revision, head_revision, upgrade
+from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.schema import declared_here, metadata
 from tests.support.archive_writer import SITE, sample_article
 
@@ -66,7 +73,7 @@ def test_older_archive_is_upgraded_on_open_and_keeps_its_data(db_url: str) -> No
 
 
 def test_migrations_build_exactly_the_declared_schema(db_url: str) -> None:
-    open_archive(db_url).close()
+    open_archive(db_url, create=True).close()
     engine = create_archive_engine(resolve_url(db_url))
     with engine.connect() as conn:
         differences = compare_metadata(
@@ -76,7 +83,106 @@ def test_migrations_build_exactly_the_declared_schema(db_url: str) -> None:
 
 
 def test_opening_an_up_to_date_archive_changes_nothing(db_url: str) -> None:
-    with open_archive(db_url) as archive:
+    with open_archive(db_url, create=True) as archive:
         archive.save_article(sample_article(1), fetched_at=SEEN_AT)
     with open_archive(db_url) as archive:
         assert archive.counts()["articles"] == 1
+
+
+# -- an archive made by the version before 0005 ---------------------------------------------------------------
+
+FIXTURE = Path(__file__).parent / "fixtures" / "archives" / "v1_demo.sqlite3"
+TIME_COLUMNS = {
+    "crawl_runs": ("scheduled_at", "started_at", "finished_at"),
+    "run_pages": ("at",),
+    "articles": ("published_at", "first_seen_at", "last_fetched_at", "removed_at"),
+    "article_urls": ("first_seen_at",),
+    "article_revisions": ("fetched_at",),
+    "raw_pages": ("fetched_at", "last_fetched_at"),
+    "hot_list_snapshots": ("captured_at",),
+}
+JSON_COLUMNS = {"crawl_runs": ("errors",), "articles": ("authors", "editors", "images", "page_urls"),
+                "raw_pages": ("headers",)}
+ISO_SHANGHAI = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?\+08:00$")
+
+
+def _raw_values(db: Path) -> dict[tuple[str, int, str], object]:
+    """Every time and JSON value of the archive as stored, by (table, rowid, column)."""
+    values = {}
+    with sqlite3.connect(db) as conn:
+        for table in TIME_COLUMNS.keys() | JSON_COLUMNS.keys():
+            columns = (*TIME_COLUMNS.get(table, ()), *JSON_COLUMNS.get(table, ()))
+            for rowid, *row in conn.execute(f"SELECT rowid, {', '.join(columns)} FROM {table}"):
+                values.update({(table, rowid, column): value for column, value in zip(columns, row, strict=True)})
+    return values
+
+
+def _v1_copy(tmp_path: Path) -> Path:
+    db = tmp_path / "v1.sqlite3"
+    shutil.copy(FIXTURE, db)
+    return db
+
+
+def test_an_archive_made_by_the_previous_version_is_converted_in_place(tmp_path: Path) -> None:
+    db = _v1_copy(tmp_path)
+    before = _raw_values(db)
+    assert any("\\u" in str(value) for value in before.values())  # the fixture is what the old code wrote
+    with open_archive(db) as archive:
+        counts = archive.counts()
+        stored = list(archive.iter_articles())
+        run = archive.get_run(4)
+        captures = {entry["captured_at"] for entry in archive.rank_history("hlj_people")}
+    after = _raw_values(db)
+    assert after.keys() == before.keys()
+    times = 0
+    for (table, rowid, column), old in before.items():
+        new = after[table, rowid, column]
+        if column in JSON_COLUMNS.get(table, ()):
+            assert json.loads(new) == json.loads(old) and "\\u" not in new, (table, rowid, column)
+        elif old is None:
+            assert new is None, (table, rowid, column)
+        else:
+            assert ISO_SHANGHAI.match(new), (table, rowid, column, new)
+            assert datetime.fromisoformat(new) == datetime.fromisoformat(old).replace(tzinfo=UTC)
+            times += 1
+    assert times > 200 and counts == {"articles": 23, "revisions": 24, "hot_list_snapshots": 2, "runs": 4,
+                                      "raw_pages": 41}
+    # What the fixture's last run wrote, read back through the archive.
+    assert run["scheduled_at"] == datetime(2026, 11, 30, 23, 37, tzinfo=UTC)
+    assert run["errors"] == ["http://hlj.news.cn/gone.htm: 页面已删除：HTTP 410"]
+    assert datetime(2026, 12, 1, 0, 15, tzinfo=UTC) in captures and len(captures) == 2
+    assert [a["removed_at"] for a in stored if a["removed_at"]] == [datetime(2026, 12, 1, 0, 1, tzinfo=UTC)]
+
+
+@pytest.mark.parametrize("term", ["黑龙江", "黑龍江", "养老", "的", "哈尔滨", "冰雪", "2021", "新华", "（", "记者",
+                                  "习近平", "ABC"])
+def test_search_stays_exact_on_a_converted_archive(tmp_path: Path, term: str) -> None:
+    with open_archive(_v1_copy(tmp_path)) as archive:
+        articles = list(archive.iter_articles())
+        found = {r["id"] for r in archive.search(term, limit=1000)["results"]}
+    wanted = normalize(term)
+    expected = {a["id"] for a in articles
+                if wanted in normalize(" ".join(p for p in (a["pretitle"], a["title"], a["subtitle"]) if p))
+                or wanted in normalize(a["body"])}
+    assert found == expected
+
+
+def test_the_conversion_downgrades_back_to_the_old_text(tmp_path: Path) -> None:
+    db = _v1_copy(tmp_path)
+    before = _raw_values(db)
+    open_archive(db).close()
+    engine = create_archive_engine(resolve_url(db))
+    with engine.begin() as conn:
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0004")
+    engine.dispose()
+    after = _raw_values(db)
+    for key, old in before.items():
+        if key[2] in TIME_COLUMNS.get(key[0], ()):
+            assert after[key] == old, key
+        else:
+            assert json.loads(after[key]) == json.loads(old), key
+    with sqlite3.connect(db) as conn:
+        fts = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'search_trigram'")}
+    assert fts == {"search_trigram"}

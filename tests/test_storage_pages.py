@@ -5,10 +5,9 @@ from __future__ import annotations
 import zlib
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine
 
 from storage import Archive
-from storage.schema import raw_pages
 
 FETCHED_AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 LATER = FETCHED_AT + timedelta(hours=1)
@@ -19,9 +18,9 @@ ENTRIES = [{"rank": r, "title": f"热点新闻 {r}", "url": f"https://hlj.people
 
 
 def _stored_bodies(archive: Archive) -> list[bytes]:
-    engine = create_engine(archive._engine.url)
+    engine = create_engine(archive.engine.url)
     with engine.connect() as conn:
-        bodies = list(conn.scalars(select(raw_pages.c.body).order_by(raw_pages.c.id)))
+        bodies = list(conn.exec_driver_sql("SELECT body FROM raw_pages ORDER BY id").scalars())
     engine.dispose()
     return bodies
 
@@ -33,7 +32,7 @@ def test_raw_page_round_trips_byte_exact_and_is_compressed(archive: Archive) -> 
     assert page["headers"] == HEADERS
     assert page["status"] == 200
     assert page["site"] == "hlj_people"
-    assert page["fetched_at"] == "2026-11-28T10:00:00+08:00"
+    assert page["fetched_at"].isoformat() == "2026-11-28T10:00:00+08:00"
     [stored] = _stored_bodies(archive)
     assert len(stored) < len(BODY) / 5
     assert zlib.decompress(stored) == BODY
@@ -43,7 +42,7 @@ def test_same_bytes_keep_one_row_and_changed_bytes_add_one(archive: Archive) -> 
     archive.save_raw_page(URL, BODY, HEADERS, FETCHED_AT)
     archive.save_raw_page(URL, BODY, {"content-type": "text/html"}, LATER)
     assert archive.counts()["raw_pages"] == 1
-    assert archive.raw_page(URL)["last_fetched_at"] == "2026-11-28T11:00:00+08:00"
+    assert archive.raw_page(URL)["last_fetched_at"].isoformat() == "2026-11-28T11:00:00+08:00"
     archive.save_raw_page(URL, BODY + b"<!-- edited -->", HEADERS, LATER + timedelta(hours=1))
     assert archive.counts()["raw_pages"] == 2
     assert archive.raw_page(URL)["body"].endswith(b"<!-- edited -->")
@@ -72,7 +71,7 @@ def test_hot_list_round_trips(archive: Archive) -> None:
     snapshot_id = archive.save_hot_list("hlj_people", FETCHED_AT, URL, ENTRIES)
     latest = archive.latest_hot_list("hlj_people")
     assert latest["id"] == snapshot_id
-    assert latest["captured_at"] == "2026-11-28T10:00:00+08:00"
+    assert latest["captured_at"].isoformat() == "2026-11-28T10:00:00+08:00"
     assert latest["page_url"] == URL
     assert latest["entries"] == ENTRIES
     assert archive.latest_hot_list("nobody") is None
@@ -84,6 +83,20 @@ def test_identical_hot_list_in_the_same_run_is_not_duplicated(archive: Archive) 
     assert archive.save_hot_list("hlj_people", LATER, URL, ENTRIES, run_id=run_id) is None
     assert archive.latest_hot_list("hlj_people")["id"] == first
     assert archive.counts()["hot_list_snapshots"] == 1
+
+
+def test_the_same_sidebar_on_every_article_page_of_a_run_is_one_snapshot(archive: Archive) -> None:
+    run_id = archive.start_run("hlj_people", "hlj_people")
+    pages = [f"https://hlj.people.com.cn/n2/2026/1128/c220024-{n}.html" for n in range(5)]
+    stored = [archive.save_hot_list("hlj_people", FETCHED_AT + timedelta(seconds=n), page, ENTRIES, run_id=run_id)
+              for n, page in enumerate(pages)]
+    assert stored[0] is not None and stored[1:] == [None] * 4
+    other_site = archive.save_hot_list("hlj_xinhua", LATER, "https://hlj.news.cn/", ENTRIES, run_id=run_id)
+    assert other_site is not None  # the rule is per site
+    changed = archive.save_hot_list("hlj_people", LATER, pages[0], ENTRIES[:5], run_id=run_id)
+    back = archive.save_hot_list("hlj_people", LATER + timedelta(minutes=1), pages[1], ENTRIES, run_id=run_id)
+    assert changed is not None and back is not None  # a change, and a change back, are history
+    assert archive.counts()["hot_list_snapshots"] == 4
 
 
 def test_changed_or_next_run_hot_list_is_a_new_snapshot(archive: Archive) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, insert
 
 from storage import Archive, StorageError, open_archive
 from storage.schema import crawl_runs
-from tests.support.archive_writer import SITE, sample_article
+from tests.support.archive_writer import SHANGHAI, SITE, sample_article
 
 FETCHED_AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
@@ -30,8 +30,8 @@ def test_run_counts_come_from_page_outcomes(archive: Archive) -> None:
         "pages_new": 2, "pages_updated": 1, "pages_unchanged": 1, "pages_failed": 1}
     assert run["status"] == "partial"
     assert run["trigger"] == "schedule"
-    assert run["scheduled_at"] == "2026-11-28T10:00:00+08:00"
-    assert run["finished_at"] == "2026-11-28T10:05:00+08:00"
+    assert run["scheduled_at"].isoformat() == "2026-11-28T10:00:00+08:00"
+    assert run["finished_at"].isoformat() == "2026-11-28T10:05:00+08:00"
     assert run["errors"] == ["https://news.example.cn/x.html: HTTP 404"]
     assert run["pid"] == os.getpid()
     assert run["hostname"] == socket.gethostname()
@@ -93,9 +93,12 @@ def test_counts(archive: Archive) -> None:
 
 def test_mark_removed_and_recent_articles(archive: Archive) -> None:
     now = datetime(2026, 11, 30, tzinfo=UTC)
-    archive.save_article(sample_article(1, published_at="2026-11-28T09:30:00+08:00"), fetched_at=FETCHED_AT)
-    archive.save_article(sample_article(2, published_at="2026-11-01T09:30:00+08:00"), fetched_at=FETCHED_AT)
-    archive.save_article(sample_article(3, published_at="2026-11-29T09:30:00+08:00"), fetched_at=FETCHED_AT)
+    archive.save_article(sample_article(1, published_at=datetime(2026, 11, 28, 9, 30, tzinfo=SHANGHAI)),
+                         fetched_at=FETCHED_AT)
+    archive.save_article(sample_article(2, published_at=datetime(2026, 11, 1, 9, 30, tzinfo=SHANGHAI)),
+                         fetched_at=FETCHED_AT)
+    archive.save_article(sample_article(3, published_at=datetime(2026, 11, 29, 9, 30, tzinfo=SHANGHAI)),
+                         fetched_at=FETCHED_AT)
     assert archive.articles_due_for_refresh(SITE, days=7, now=now) == [
         sample_article(3)["url"], sample_article(1)["url"]]
     assert archive.mark_removed("https://news.example.cn/a/3.html") is True
@@ -108,7 +111,7 @@ def test_mark_removed_and_recent_articles(archive: Archive) -> None:
 
 
 def test_archive_is_a_context_manager(db_url: str) -> None:
-    with open_archive(db_url) as archive:
+    with open_archive(db_url, create=True) as archive:
         assert archive.counts()["articles"] == 0
         assert repr(archive) == f"<Archive {archive.url}>"
 
@@ -121,26 +124,26 @@ def test_archive_is_a_context_manager(db_url: str) -> None:
 ])
 def test_bad_urls_raise_one_line_storage_errors(url: str, message: str) -> None:
     with pytest.raises(StorageError) as caught:
-        open_archive(url)
+        open_archive(url, create=True)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
 
 
 def test_plain_path_and_env_default(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with open_archive(tmp_path / "nested" / "a.sqlite3") as archive:
+    with open_archive(tmp_path / "nested" / "a.sqlite3", create=True) as archive:
         assert archive.url.endswith("nested/a.sqlite3")
     monkeypatch.setenv("HLJNEWS_DB", f"sqlite:///{tmp_path}/env.sqlite3")
-    with open_archive() as archive:
+    with open_archive(create=True) as archive:
         assert archive.url.endswith("env.sqlite3")
     monkeypatch.delenv("HLJNEWS_DB")
     monkeypatch.chdir(tmp_path)
-    with open_archive() as archive:
+    with open_archive(create=True) as archive:
         assert archive.url == "sqlite:///data/hljnews.sqlite3"
     assert (tmp_path / "data" / "hljnews.sqlite3").exists()
 
 
 def _insert_running_run(archive: Archive, *, pid: int, hostname: str) -> int:
-    engine = create_engine(archive._engine.url)
+    engine = create_engine(archive.engine.url)
     with engine.begin() as conn:
         run_id = conn.execute(insert(crawl_runs).values(
             spider="killer", site=SITE, trigger="manual", started_at=FETCHED_AT, status="running", errors=[],
@@ -148,3 +151,14 @@ def _insert_running_run(archive: Archive, *, pid: int, hostname: str) -> int:
         ).returning(crawl_runs.c.id)).scalar_one()
     engine.dispose()
     return run_id
+
+
+def test_runs_shows_and_records_a_dead_process_run_as_interrupted(archive: Archive) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = _insert_running_run(archive, pid=int(dead.stdout), hostname=socket.gethostname())
+    alive = _insert_running_run(archive, pid=os.getpid(), hostname=socket.gethostname())
+    statuses = {run["id"]: run["status"] for run in archive.runs()}
+    assert statuses == {stale: "interrupted", alive: "running"}
+    assert archive.get_run(stale)["status"] == "interrupted"  # recorded, not only shown
+    assert archive.get_run(stale)["finished_at"] is not None
+    assert [run["id"] for run in archive.runs(failed_only=True)] == [stale]

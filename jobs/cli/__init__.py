@@ -31,12 +31,12 @@ def main() -> None:
 
 def _register_commands() -> None:
     from jobs.cli.crawl import check, crawl, demo, extract, mirror, reparse
-    from jobs.cli.query import export, hot, runs, search, show, stats
+    from jobs.cli.query import export, hot, raw, runs, search, show, stats
     from jobs.cli.schedule import run, schedule
     from jobs.cli.sites import sites
 
-    for command in (crawl, demo, check, extract, reparse, mirror, search, show, stats, hot, export, runs, run, schedule,
-                    sites):
+    for command in (crawl, demo, check, extract, reparse, mirror, search, show, stats, hot, export, runs, raw, run,
+                    schedule, sites):
         main.add_command(command)
 
 

@@ -159,14 +159,18 @@ def mirror(port: int) -> None:
 
 
 def _lock_sites(locks: ExitStack, sites: list[str], db: str | None, trigger: str) -> list[str]:
-    """Take each site's crawl lock; a site another process is crawling gets a "skipped" run record."""
-    from jobs.locks import AlreadyRunning, site_lock
-    from jobs.tasks import record_run_without_crawl
+    """Take each site's crawl lock; a site another process is crawling gets a "skipped" run record.
 
+    The archive stays open with the locks: the crawl's pipeline, in this process, finds them and re-checks them.
+    """
+    from jobs.tasks import record_run_without_crawl
+    from storage import AlreadyRunning, open_archive
+
+    archive = locks.enter_context(open_archive(db, create=True))
     free = []
     for site in sites:
         try:
-            locks.enter_context(site_lock(site, db))
+            locks.enter_context(archive.crawl_lock(site))
             free.append(site)
         except AlreadyRunning as error:
             run_id = record_run_without_crawl(db, site, trigger, "skipped", f"skipped: {error}")

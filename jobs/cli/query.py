@@ -1,9 +1,8 @@
-"""Commands that read the archive: search, show, stats, hot, export and runs."""
+"""Commands that read the archive: search, show, stats, hot, export, runs and raw. None of them creates one."""
 
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -14,8 +13,9 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from jobs.cli.charts import draw_chart
 from jobs.cli.options import DB_OPTION, FORMAT_OPTION
-from jobs.cli.output import emit
+from jobs.cli.output import emit, machine_time, table_time, to_json
 
 MARKS = ("\x02", "\x03")  # highlight marks no archived text contains (control characters are folded away)
 EXPORT_COLUMNS = ("id", "site", "url", "canonical_url", "title", "pretitle", "subtitle", "published_at", "source",
@@ -40,7 +40,7 @@ def _instant(value: str | None) -> datetime | None:
     """A CLI time: ISO 8601, naive ones read as Shanghai time (dates as their midnight)."""
     if not value:
         return None
-    from storage.values import SHANGHAI
+    from crawler.text.dates import SHANGHAI
 
     try:
         parsed = datetime.fromisoformat(value)
@@ -75,12 +75,11 @@ def search(query: tuple[str, ...], db: str | None, site: str | None, since: str 
     Example: hljnews search '冰雪 "哈尔滨 旅游" -广告' --since 2026-01-01 --format json
     """
     from storage import open_archive
-    from storage import search as run_search
 
     text = " ".join(f'"{word}"' if " " in word and '"' not in word else word for word in query)
     with open_archive(db) as archive:
-        found = run_search(archive, text, limit=limit, offset=offset, sort=sort, highlight=MARKS,
-                           **_filter_values(site, since, until, source, author, channel))
+        found = archive.search(text, limit=limit, offset=offset, sort=sort, highlight=MARKS,
+                               **_filter_values(site, since, until, source, author, channel))
     rows = found["results"]
     if fmt == "table":
         for row in rows:
@@ -91,7 +90,7 @@ def search(query: tuple[str, ...], db: str | None, site: str | None, since: str 
     for row in rows:
         row["snippet"] = row["snippet"].replace(MARKS[0], "[").replace(MARKS[1], "]")
     if fmt == "json":
-        click.echo(json.dumps({**found, "results": rows}, ensure_ascii=False, indent=2))
+        click.echo(to_json({**found, "results": rows}, indent=2))
     else:
         emit(rows, ("id", "published_at", "site", "url", "title", "source", "score", "snippet"), fmt)
 
@@ -103,8 +102,14 @@ def _print_markup_table(rows: list[dict[str, Any]], columns: tuple[str, ...], ti
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(row[c] if c == "snippet" else escape(str(row.get(c) or "")) for c in columns))
+        table.add_row(*(row[c] if c == "snippet" else escape(_table_text(row.get(c))) for c in columns))
     Console().print(table)
+
+
+def _table_text(value: Any) -> str:
+    if isinstance(value, datetime):
+        return table_time(value)
+    return str(value or "")
 
 
 @click.command()
@@ -118,16 +123,16 @@ def show(article: str, db: str | None, as_json: bool, diff: bool) -> None:
     Example: hljnews show 1 --diff
     """
     from jobs.summary import print_article
-    from storage import open_archive, revision_diff
+    from storage import open_archive
 
     key: int | str = int(article) if article.isdigit() else article
     with open_archive(db) as archive:
         record = archive.get_article(key)
         if record is None:
             raise click.ClickException(f"no article {article!r} in the archive")
-        diffs = [revision_diff(archive, key, r - 1, r) for r in range(2, record["revision"] + 1)] if diff else []
+        diffs = [archive.revision_diff(key, r - 1, r) for r in range(2, record["revision"] + 1)] if diff else []
     if as_json:
-        click.echo(json.dumps({**record, **({"diffs": diffs} if diff else {})}, ensure_ascii=False, indent=2))
+        click.echo(to_json({**record, **({"diffs": diffs} if diff else {})}, indent=2))
         return
     print_article(record)
     if diff:
@@ -147,12 +152,11 @@ def stats(db: str | None, days: int, fmt: str) -> None:
     Example: hljnews stats --days 7
     """
     from storage import open_archive
-    from storage import stats as archive_stats
 
     with open_archive(db) as archive:
-        numbers = archive_stats(archive, days=days)
+        numbers = archive.stats(days=days)
     if fmt != "table":
-        click.echo(json.dumps(numbers, ensure_ascii=False, indent=None if fmt == "jsonl" else 2))
+        click.echo(to_json(numbers, indent=None if fmt == "jsonl" else 2))
         return
     click.echo("  ".join(f"{name} {count}" for name, count in numbers["counts"].items()))
     emit(numbers["sites"], ("site", "articles", "latest_published_at"), fmt, title="articles per site")
@@ -177,69 +181,38 @@ def hot(site: str, db: str | None, at: str | None, story: str | None, chart: Pat
 
     Example: hljnews hot hlj_people --at 2026-11-28T09:00 --format json
     """
-    from storage import hot_list_at, open_archive, rank_history, story_history
+    from storage import open_archive
 
     with open_archive(db) as archive:
         if story:
-            history = story_history(archive, story)
+            history = archive.story_history(story)
             if history is None:
                 raise click.ClickException(f"{story} was never on a captured hot list")
             _print_story(history, fmt)
             return
         if chart:
-            entries = rank_history(archive, site, _instant(since), _instant(until))
+            entries = archive.rank_history(site, _instant(since), _instant(until))
             if not entries:
                 raise click.ClickException(f"no hot list of {site} captured in that period")
-            click.echo(_draw_chart(entries, chart, site))
+            click.echo(draw_chart(entries, chart, site))
             return
-        snapshot = hot_list_at(archive, site, _instant(at))
+        snapshot = archive.hot_list_at(site, _instant(at))
     if snapshot is None:
         raise click.ClickException(f"no hot list captured for {site}" + (f" by {at}" if at else " yet"))
-    emit(snapshot["entries"], ("rank", "title", "url"), fmt, title=f"{site} hot list at {snapshot['captured_at']}")
+    title = f"{site} hot list at {table_time(snapshot['captured_at'])}"
+    emit(snapshot["entries"], ("rank", "title", "url"), fmt, title=title)
 
 
 def _print_story(history: dict[str, Any], fmt: str) -> None:
     if fmt == "json":
-        click.echo(json.dumps(history, ensure_ascii=False, indent=2))
+        click.echo(to_json(history, indent=2))
         return
     if fmt == "table":
         hours = history["time_on_list_seconds"] / 3600
-        click.echo(f"{history['title']}\n{history['url']}\nfirst seen {history['first_seen_at']}, last seen "
-                   f"{history['last_seen_at']}, best rank {history['best_rank']}, on the list {hours:.1f} h "
-                   f"({history['snapshots']} snapshots)")
+        click.echo(f"{history['title']}\n{history['url']}\nfirst seen {table_time(history['first_seen_at'])}, "
+                   f"last seen {table_time(history['last_seen_at'])}, best rank {history['best_rank']}, "
+                   f"on the list {hours:.1f} h ({history['snapshots']} snapshots)")
     emit(history["ranks"], ("captured_at", "rank", "site"), fmt, title="rank over time")
-
-
-def _draw_chart(entries: list[dict[str, Any]], path: Path, site: str) -> str:
-    """Rank over time, one line per story; returns a one-line report (including any font fallback)."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise click.ClickException("--chart needs matplotlib: pip install matplotlib") from None
-    matplotlib.use("Agg")
-    from matplotlib import font_manager
-    from matplotlib import pyplot as plt
-
-    cjk = [f.name for f in font_manager.fontManager.ttflist
-           if any(k in f.name for k in ("Noto Sans CJK", "Noto Serif CJK", "WenQuanYi", "Source Han", "SimHei"))]
-    if cjk:
-        plt.rcParams["font.family"] = cjk[0]
-    stories: dict[str, list[dict[str, Any]]] = {}
-    for entry in entries:
-        stories.setdefault(entry["url"], []).append(entry)
-    best = sorted(stories.values(), key=lambda points: min(p["rank"] for p in points))[:15]
-    figure, axes = plt.subplots(figsize=(12, 6))
-    for points in best:
-        label = points[-1]["title"][:20] if cjk else f"#{min(p['rank'] for p in points)} {points[-1]['url'][-40:]}"
-        axes.plot([p["captured_at"] for p in points], [p["rank"] for p in points], marker="o", label=label)
-    axes.invert_yaxis()
-    axes.set(xlabel="captured at (+08:00)", ylabel="rank", title=f"{site} hot list")
-    axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1, 0.5))
-    figure.autofmt_xdate()
-    figure.savefig(path, bbox_inches="tight")
-    plt.close(figure)
-    note = "" if cjk else " (no CJK font installed: stories labelled by best rank and URL; apt install fonts-noto-cjk)"
-    return f"wrote {path}: {len(best)} stories{note}"
 
 
 @click.command()
@@ -255,15 +228,15 @@ def export(db: str | None, query: str | None, site: str | None, since: str | Non
 
     Example: hljnews export --query 冰雪 --site hlj_people --since 2026-01-01 --format csv -o snow.csv
     """
-    from storage import count_matches, export_rows, open_archive
+    from storage import open_archive
 
     filters = _filter_values(site, since, until, source, author, channel)
     with open_archive(db) as archive:
-        rows = export_rows(archive, query, **filters)
+        rows = archive.export_rows(query, **filters)
         stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
             if sys.stderr.isatty():
-                rows = _with_progress(rows, count_matches(archive, query, **filters))
+                rows = _with_progress(rows, archive.count_matches(query, **filters))
             written = _write_rows(rows, fmt, stream)
         finally:
             if output:
@@ -289,12 +262,17 @@ def _write_rows(rows: Iterator[dict[str, Any]], fmt: str, stream: IO[str]) -> in
         writer.writeheader()
     for row in rows:
         if writer:
-            writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
-                             for k, v in row.items()})
+            writer.writerow({k: _export_cell(v) for k, v in row.items()})
         else:
-            stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+            stream.write(to_json(row) + "\n")
         count += 1
     return count
+
+
+def _export_cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return machine_time(value)
+    return to_json(value) if isinstance(value, list | dict) else value
 
 
 @click.command()
@@ -321,3 +299,30 @@ def runs(db: str | None, site: str | None, failed: bool, limit: int, fmt: str) -
         columns = ("id", "spider", "site", "trigger", "scheduled_at", "started_at", "finished_at", "status",
                    "pages_new", "pages_updated", "pages_unchanged", "pages_failed", "errors")
     emit(rows, columns, fmt, title="crawl runs")
+
+
+@click.command()
+@click.argument("page")
+@DB_OPTION
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the bytes here instead of stdout.")
+def raw(page: str, db: str | None, output: Path | None) -> None:
+    """Write the stored bytes of a page (raw_pages id, or URL: its newest copy), exactly as fetched.
+
+    The archive keeps them zlib-compressed; this hands them back decompressed, in the page's own charset.
+
+    Example: hljnews raw http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html > page.html
+    """
+    from storage import open_archive
+
+    key: int | str = int(page) if page.isdigit() else page
+    with open_archive(db) as archive:
+        stored = archive.raw_page(key)
+    if stored is None:
+        raise click.ClickException(f"no raw page {page!r} in the archive")
+    if output:
+        output.write_bytes(stored["body"])
+        click.echo(f"wrote {len(stored['body'])} bytes of {stored['url']} to {output}", err=True)
+    else:
+        sys.stdout.buffer.write(stored["body"])
+        sys.stdout.flush()

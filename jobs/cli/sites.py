@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from jobs.cli.options import CONFIG_OPTION, DB_OPTION, FORMAT_OPTION
-from jobs.cli.output import emit
+from jobs.cli.output import emit, table_time
 
 if TYPE_CHECKING:
     from crawler.sites import SiteRegistry
@@ -53,9 +53,7 @@ def sites(db: str | None, recent: int, fmt: str, config_path: Path | None) -> No
 
 def site_rows(archive: Archive, registry: SiteRegistry, *, recent: int = 50) -> list[dict[str, Any]]:
     """One dict per site: its description, last run, article count and field shares of its newest articles."""
-    from storage import stats
-
-    counts = {row["site"]: row["articles"] for row in stats(archive, days=1, runs=0)["sites"]}
+    counts = {row["site"]: row["articles"] for row in archive.stats(days=1, runs=0)["sites"]}
     described = _described_sites(registry)
     for key in counts.keys() - described.keys():  # e.g. an outlet since removed from the config
         described[key] = {"site": key, "kind": "archive only", "name": "", "start_urls": []}
@@ -78,10 +76,8 @@ def _described_sites(registry: SiteRegistry) -> dict[str, dict[str, Any]]:
 
 def _field_shares(archive: Archive, site: str, recent: int) -> dict[str, float | None]:
     """Share of the site's `recent` newest stored articles that have each field."""
-    from storage import export_rows
-
     # export_rows streams in id order with constant memory; the deque keeps the newest ones.
-    newest = deque(export_rows(archive, None, site=site), maxlen=recent)
+    newest = deque(archive.export_rows(None, site=site), maxlen=recent)
     if not newest:
         return dict.fromkeys(FIELDS)
     return {name: round(sum(1 for article in newest if article.get(name)) / len(newest), 3) for name in FIELDS}
@@ -89,7 +85,7 @@ def _field_shares(archive: Archive, site: str, recent: int) -> dict[str, float |
 
 def _as_cells(row: dict[str, Any]) -> dict[str, Any]:
     shares = {name: "" if row[name] is None else f"{row[name]:.0%}" for name in FIELDS}
-    when = (row["last_run_at"] or "")[:16].replace("T", " ")  # to the minute; JSON keeps the full time
+    when = table_time(row["last_run_at"]) if row["last_run_at"] else ""  # JSON keeps the full time
     more = len(row["start_urls"]) - 1
     urls = row["start_urls"][:1] + ([f"(+{more} more)"] if more > 0 else [])
     last_run = f"{when} {row['last_run_status'] or ''}".strip()

@@ -6,24 +6,25 @@ Run as `python -m tests.support.archive_writer DB_URL N` (prints progress).
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from storage import Archive, open_archive
 
 SITE = "killer_site"
 HOT_LIST_SIZE = 10
+SHANGHAI = timezone(timedelta(hours=8))
 
 
 def sample_article(i: int, version: int = 1, **overrides: Any) -> dict[str, Any]:
-    """An Article.to_dict()-shaped article; `version` changes its body."""
+    """An article mapping as the pipeline hands it over (dataclasses.asdict(Article)); `version` changes its body."""
     article = {
         "url": f"https://news.example.cn/a/{i}.html?from=list",
         "canonical_url": f"https://news.example.cn/a/{i}.html",
         "site": SITE,
         "title": f"黑龙江新闻 {i}",
         "body": f"第一段 {i}。\n第二段，版本 {version}。",
-        "published_at": "2026-11-28T09:30:00+08:00",
+        "published_at": datetime(2026, 11, 28, 9, 30, tzinfo=SHANGHAI),
         "pretitle": "",
         "subtitle": "",
         "source": "人民网－黑龙江频道",
@@ -69,5 +70,5 @@ def run_workload(archive: Archive, n: int) -> int:
 
 
 if __name__ == "__main__":
-    with open_archive(sys.argv[1]) as opened:
+    with open_archive(sys.argv[1], create=True) as opened:
         run_workload(opened, int(sys.argv[2]))

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from storage.errors import StorageError
-from storage.textnorm import normalize
+from storage.search.textnorm import normalize
 
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 16

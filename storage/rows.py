@@ -1,4 +1,4 @@
-"""Checking and normalising the plain dicts callers hand in; pure functions, no database."""
+"""Turning the plain dicts callers hand in into table rows: checks, normalisation, content hashes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from storage.errors import StorageError
-from storage.values import parse_instant
+from storage.times import optional_instant
 
 # Title and text fields make a revision; everything else is metadata, refreshed in place.
 REVISION_FIELDS = ("title", "pretitle", "subtitle", "body")
@@ -16,7 +16,7 @@ MAX_ERROR_CHARS = 2000
 
 
 def article_row(article: Mapping[str, Any]) -> dict[str, Any]:
-    """The articles-table values of an Article.to_dict() (minus bookkeeping columns)."""
+    """The articles-table values of an article mapping (dataclasses.asdict(Article); bookkeeping aside)."""
     for key in ("url", "site", "title"):
         if not isinstance(article.get(key), str) or not article[key]:
             raise StorageError(f"article dict needs a non-empty string {key!r}")
@@ -26,7 +26,7 @@ def article_row(article: Mapping[str, Any]) -> dict[str, Any]:
         "url": article["url"],
         "canonical_url": article.get("canonical_url") or article["url"],
         "content_id": str(article.get("content_id") or ""),
-        "published_at": parse_instant(article.get("published_at"), "published_at"),
+        "published_at": optional_instant(article.get("published_at"), "published_at"),
         "source": article.get("source") or "",
         "authors": list(article.get("authors") or []),
         "editors": list(article.get("editors") or []),

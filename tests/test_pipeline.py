@@ -1,0 +1,204 @@
+"""The archive pipeline only writes: a write the archive refuses is a failed page, counted, in one log line."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from scrapy.crawler import Crawler
+from scrapy.utils.test import get_crawler
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+
+from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage, RawPageItem
+from crawler.models import Article, HotEntry
+from crawler.pipelines import ArchivePipeline, close_explanation, run_status
+from crawler.spiderloader import spider_class
+from storage import open_archive
+from tests.conftest import new_pg_database
+from tests.support.tcp_proxy import TcpProxy
+
+T0 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+HOT = [HotEntry(rank, f"热点{rank}", f"http://hlj.people.com.cn/n2/{rank}.html") for rank in range(1, 11)]
+
+
+class Engine_:
+    """Stands in for Scrapy's engine (no reactor here): remembers why the pipeline closed the spider."""
+
+    def __init__(self) -> None:
+        self.reasons: list[str] = []
+
+    def close_spider(self, _spider: object, reason: str) -> None:
+        self.reasons.append(reason)
+
+
+def article(i: int, body: str = "正文。") -> ArticleItem:
+    url = f"http://hlj.people.com.cn/n2/2026/1128/c220024-{i}.html"
+    return ArticleItem(Article(url, url, "hlj_people", f"标题{i}", body, published_at=T0), T0)
+
+
+def raw(i: int) -> RawPageItem:
+    return RawPageItem(RawPage(f"http://hlj.people.com.cn/GB/{i}/index.html", b"<html></html>", {}, 200, T0))
+
+
+HljPeopleSpider = spider_class("hlj_people")
+
+
+def started(db: str, **settings: Any) -> tuple[ArchivePipeline, Crawler]:
+    crawler = get_crawler(HljPeopleSpider, {"HLJNEWS_DB": db, "HLJNEWS_DB_RETRY_SECONDS": 30,
+                                            "HLJNEWS_MAX_RUN_ERRORS": 20, "CLOSESPIDER_PAGECOUNT": 2000, **settings})
+    crawler.spider = HljPeopleSpider.from_crawler(crawler)
+    crawler.engine = Engine_()  # type: ignore[assignment]
+    pipeline = ArchivePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    return pipeline, crawler
+
+
+@pytest.fixture
+def sqlite_db(tmp_path) -> str:
+    return str(tmp_path / "pipeline.sqlite3")
+
+
+def test_a_refused_write_is_a_failed_page_in_one_log_line(sqlite_db: str, caplog: pytest.LogCaptureFixture) -> None:
+    pipeline, crawler = started(sqlite_db)
+    pipeline.process_item(raw(1))
+    pipeline.process_item(article(1))
+    _fill_the_disk(pipeline.archive.engine)
+    with caplog.at_level(logging.INFO):
+        pipeline.process_item(article(2, body="黑龙江新闻。" * 5000))
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].exc_info is None
+    assert "article of http://hlj.people.com.cn/n2/2026/1128/c220024-2.html not stored" in errors[0].getMessage()
+    assert "is full" in errors[0].getMessage()
+    pipeline.archive.engine.dispose()
+    event.remove(pipeline.archive.engine, "connect", _cap_pages)  # room again, as when space is freed
+    pipeline.spider_closed(crawler.spider, "finished")
+    with open_archive(sqlite_db) as archive:
+        run = archive.get_run(pipeline.run_id)
+    assert (run["status"], run["pages_new"], run["pages_failed"]) == ("partial", 1, 1)
+    assert run["errors"][0].startswith("http://hlj.people.com.cn/n2/2026/1128/c220024-2.html: article not stored")
+    assert crawler.stats.get_value("hljnews/pages_failed") == 1
+
+
+def test_failures_the_archive_cannot_take_are_recorded_once_it_is_back(pg_admin: Engine, pg_databases: list[str],
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    url = new_pg_database(pg_admin, pg_databases)
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        pipeline, crawler = started(make_url(url).set(port=proxy.port).render_as_string(hide_password=False),
+                                    HLJNEWS_DB_RETRY_SECONDS=1)
+        proxy.down()
+        with caplog.at_level(logging.INFO):
+            pipeline.process_item(article(1))
+            pipeline.process_item(FailedPageItem("http://hlj.people.com.cn/n2/404.html", "HTTP 404", 404))
+        proxy.up()
+        pipeline.process_item(article(2))
+        pipeline.spider_closed(crawler.spider, "finished")
+    assert [r.exc_info for r in caplog.records] == [None] * len(caplog.records)
+    assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) <= 2
+    with open_archive(url) as archive:
+        run = archive.get_run(pipeline.run_id)
+        stored = {a["url"] for a in archive.iter_articles()}
+    assert stored == {article(2).article.url}
+    assert (run["status"], run["pages_new"], run["pages_failed"]) == ("partial", 1, 2)
+    assert any("article not stored" in e and "unreachable" in e for e in run["errors"])
+
+
+def test_an_archive_that_stays_unreachable_stops_the_crawl(pg_admin: Engine, pg_databases: list[str]) -> None:
+    url = new_pg_database(pg_admin, pg_databases)
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        pipeline, crawler = started(make_url(url).set(port=proxy.port).render_as_string(hide_password=False),
+                                    HLJNEWS_DB_RETRY_SECONDS=0.5)
+        proxy.down()
+        for i in range(4):
+            pipeline.process_item(article(i))
+        assert crawler.engine.reasons == ["archive_unavailable"]
+        proxy.up()
+        pipeline.spider_closed(crawler.spider, "archive_unavailable")
+    with open_archive(url) as archive:
+        run = archive.get_run(pipeline.run_id)
+    assert run["status"] == "failed" and run["pages_failed"] == 4
+    assert run["errors"][0].startswith("failed: the archive stayed unreachable")
+
+
+class _LostLock:
+    def verify(self) -> bool:
+        return False
+
+
+def test_a_crawl_that_lost_its_site_lock_is_closed_as_interrupted(sqlite_db: str) -> None:
+    pipeline, crawler = started(sqlite_db)
+    pipeline.lock = _LostLock()  # type: ignore[assignment]
+    pipeline._lock_checked = (-1, 0.0)  # as after a reconnect
+    pipeline.process_item(article(1))
+    assert crawler.engine.reasons == ["lost_site_lock"]
+    pipeline.spider_closed(crawler.spider, "lost_site_lock")
+    with open_archive(sqlite_db) as archive:
+        run = archive.get_run(pipeline.run_id)
+    assert (run["status"], run["pages_new"]) == ("interrupted", 1)
+    assert run["errors"][0].startswith("interrupted: lost the site's crawl lock")
+
+
+def test_the_pipeline_finds_the_lock_its_caller_holds(sqlite_db: str) -> None:
+    with open_archive(sqlite_db, create=True) as archive, archive.crawl_lock("hlj_people") as lock:
+        pipeline, crawler = started(sqlite_db)
+        assert pipeline.lock is lock
+        pipeline.spider_closed(crawler.spider, "finished")
+    pipeline, crawler = started(sqlite_db)
+    assert pipeline.lock is None
+    pipeline.spider_closed(crawler.spider, "finished")
+
+
+def test_repeated_sidebars_are_one_snapshot_without_the_pipeline_deduplicating(sqlite_db: str) -> None:
+    pipeline, crawler = started(sqlite_db)
+    for i in range(5):
+        pipeline.process_item(HotListItem("hlj_people", f"http://hlj.people.com.cn/n2/{i}.html", T0, HOT))
+    pipeline.process_item(HotListItem("hlj_people", "http://hlj.people.com.cn/n2/9.html", T0, HOT[:3]))
+    assert crawler.stats.get_value("hljnews/hot_lists") == 2
+    pipeline.spider_closed(crawler.spider, "finished")
+    with open_archive(sqlite_db) as archive:
+        assert archive.counts()["hot_list_snapshots"] == 2
+
+
+def test_the_pipeline_writes_nothing_into_the_spider(sqlite_db: str) -> None:
+    crawler = get_crawler(HljPeopleSpider, {"HLJNEWS_DB": sqlite_db})
+    crawler.spider = HljPeopleSpider.from_crawler(crawler)
+    before = dict(vars(crawler.spider))
+    pipeline = ArchivePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    pipeline.process_item(article(1))
+    pipeline.spider_closed(crawler.spider, "finished")
+    assert vars(crawler.spider) == before
+
+
+@pytest.mark.parametrize(("reason", "ok", "failed", "status"), [
+    ("finished", 3, 0, "ok"), ("finished", 3, 1, "partial"), ("finished", 0, 2, "failed"),
+    ("closespider_pagecount", 5, 0, "truncated"), ("closespider_timeout", 5, 1, "truncated"),
+    ("shutdown", 5, 0, "interrupted"), ("lost_site_lock", 5, 0, "interrupted"),
+    ("archive_unavailable", 5, 3, "failed"),
+])
+def test_run_status(reason: str, ok: int, failed: int, status: str) -> None:
+    assert run_status(reason, ok=ok, failed=failed) == status
+
+
+def test_a_truncated_run_says_why() -> None:
+    settings = {"CLOSESPIDER_PAGECOUNT": 2000, "CLOSESPIDER_TIMEOUT": 600}
+    assert close_explanation("closespider_pagecount", settings) == (
+        "truncated: CLOSESPIDER_PAGECOUNT = 2000 reached; pages beyond it were not crawled")
+    assert "CLOSESPIDER_TIMEOUT = 600" in close_explanation("closespider_timeout", settings)
+    assert close_explanation("finished", settings) == ""
+    assert close_explanation("shutdown", settings) == "interrupted: shutdown"
+
+
+def _cap_pages(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA max_page_count = {cursor.execute('PRAGMA page_count').fetchone()[0] + 2}")
+    cursor.close()
+
+
+def _fill_the_disk(engine: Engine) -> None:
+    """From now on the file may grow by two pages only: SQLite answers as it does on a full disk."""
+    engine.dispose()
+    event.listen(engine, "connect", _cap_pages)
+
