@@ -1,4 +1,7 @@
-"""What spiders hand to the archive pipeline."""
+"""What spiders hand to the archive pipeline (and feed exports): articles, hot lists, failed pages.
+
+The raw page bytes are not items: the spider sends them with the ``raw_page_fetched`` signal.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from crawler.models import Article, HotEntry
 
 @dataclass
 class RawPage:
+    """A fetched page's bytes, kept in the archive for re-parsing."""
+
     url: str
     body: bytes
     headers: dict[str, str]
@@ -21,7 +26,6 @@ class RawPage:
 class ArticleItem:
     article: Article
     fetched_at: datetime | None
-    raw_pages: list[RawPage] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)  # URLs that redirected here, so they are not fetched again
 
 
@@ -34,14 +38,8 @@ class HotListItem:
 
 
 @dataclass
-class RawPageItem:
-    """A page kept for re-parsing that is not itself an article (a channel list)."""
-
-    page: RawPage
-
-
-@dataclass
 class FailedPageItem:
     url: str
     error: str
     status: int | None = None  # the HTTP status when the server answered at all
+    blocked: bool = False  # robots.txt forbade it: counted apart, not a failure of the crawl

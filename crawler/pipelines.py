@@ -1,8 +1,13 @@
 """The one pipeline: every item goes into the archive, and the crawl run is recorded around it.
 
-It only writes. A write the archive still refuses after its retries (database unreachable, disk full) is a
-failed page of the run with its reason, logged in one line; the run's status then says so. A crawl whose
-site lock was lost (a PostgreSQL restart drops it) and cannot be taken again is closed.
+It only writes. The run opens when the spider starts crawling (``crawl_started``), so `scrapy shell`,
+`parse` and `check` leave no run behind. Articles go on to feed exports as the fields `hljnews extract`
+prints; hot lists and failed pages end here (stored, then dropped quietly). Raw page bytes arrive by the
+``raw_page_fetched`` signal, never as items.
+
+A write the archive still refuses after its retries (database unreachable, disk full) is a failed page of
+the run with its reason, logged in one line; the run's status then says so. A crawl whose site lock was
+lost (a PostgreSQL restart drops it) and cannot be taken again is closed.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage, RawPageItem
+from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage
+from crawler.signals import crawl_started, raw_page_fetched
 from storage import Archive, ArchiveUnavailable, CrawlLock, StorageError, open_archive
 
 logger = logging.getLogger(__name__)
@@ -46,29 +52,64 @@ class ArchivePipeline:
         self.unavailable = 0  # consecutive items lost to an unreachable archive
         self._lock_checked = (0, time.monotonic())  # (archive reconnects, when) at the last lock check
         self._close_reason = ""
+        self.crawling = False  # set by the spider's crawl_started signal
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         pipeline = cls(crawler)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.crawl_started, signal=crawl_started)
+        crawler.signals.connect(pipeline.keep_raw_page, signal=raw_page_fetched)
         return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
         spider = self.crawler.spider
         self.archive = open_archive(self.db_url, create=True, retry_seconds=self.retry_seconds)
         self.site = getattr(spider, "site_key", spider.name)
-        # A scheduler creates the run record before it starts the crawl process, and passes its id.
-        self.run_id = self.crawler.settings.getint("HLJNEWS_RUN_ID") or self.archive.start_run(
-            spider=spider.name, site=self.site, trigger=self.crawler.settings.get("HLJNEWS_TRIGGER", "manual")
-        )
-        self.stats.set_value("hljnews/run_id", self.run_id)
         self.lock = self.archive.held_lock(self.site)  # held here when `hljnews crawl` took it in this process
+        if self.crawler.settings.getint("HLJNEWS_RUN_ID"):  # a scheduler's run, recorded before the crawl
+            self.start_run()
+
+    def crawl_started(self) -> None:
+        """A real crawl begins (not `scrapy shell`, `parse` or `check`): open its run."""
+        self.crawling = True
+        self.start_run()
+
+    def start_run(self) -> None:
+        """Open the run record (or take the one a scheduler created and passed in HLJNEWS_RUN_ID).
+
+        An archive unreachable at this moment is tried again with the next item and when the crawl closes.
+        """
+        if self.run_id is not None:
+            return
+        spider = self.crawler.spider
+        try:
+            self.run_id = self.crawler.settings.getint("HLJNEWS_RUN_ID") or self._archive.start_run(
+                spider=spider.name, site=self.site, trigger=self.crawler.settings.get("HLJNEWS_TRIGGER", "manual"))
+        except StorageError as error:
+            logger.error("the run of %s could not be recorded yet: %s", self.site, error)
+            return
+        self.stats.set_value("hljnews/run_id", self.run_id)
         logger.info("run %s started", self.run_id)
 
+    def keep_raw_page(self, page: RawPage, kind: str) -> None:
+        """Store a fetched page's bytes during a crawl; a list page counts as a page read."""
+        if not self.crawling:  # `scrapy parse` runs the callbacks without a crawl: nothing to keep
+            return
+        self.start_run()
+        try:
+            self._save_raw(page)
+        except StorageError as error:
+            self._lost_write(page, error)
+            return
+        if kind == "list":
+            self.stats.inc_value("hljnews/pages_ok")
+
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        self.start_run()  # `scrapy parse --pipelines` writes without a crawl having started
         if isinstance(item, FailedPageItem):
-            self._failed(item.url, item.error, status=item.status)
-            return item
+            self._failed(item.url, item.error, status=item.status, blocked=item.blocked)
+            raise DropItem(f"stored the failure of {item.url}", log_level="DEBUG")
         try:
             self._write(item)
         except StorageError as error:
@@ -77,9 +118,15 @@ class ArchivePipeline:
             self.unavailable = 0
             self._flush_failures()
         self._check_lock()
-        return item
+        if isinstance(item, ArticleItem):  # feed exports get the fields `hljnews extract` prints
+            return {**item.article.to_dict(), "fetched_at": item.fetched_at.isoformat() if item.fetched_at else None}
+        raise DropItem(f"stored the {type(item).__name__}", log_level="DEBUG")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.archive is not None and self.run_id is None and (self.errors or self._count("pages_ok")):
+            self.start_run()  # a crawl whose archive was unreachable when it started
+        if self.archive is not None and self.run_id is None:  # no crawl started (scrapy shell, parse, check)
+            self.archive.close()
         if self.archive is None or self.run_id is None:
             return
         reason = self._close_reason or reason
@@ -97,19 +144,16 @@ class ArchivePipeline:
 
     def _write(self, item: Any) -> None:
         if isinstance(item, ArticleItem):
-            for raw in item.raw_pages:
-                self._save_raw(raw)
             outcome = self._archive.save_article(asdict(item.article), fetched_at=item.fetched_at,
                                                  run_id=self.run_id, aliases=item.aliases)
             self.stats.inc_value(f"hljnews/articles_{outcome}")
             self.stats.inc_value("hljnews/pages_ok")
+            if item.article.extractor == "generic":
+                self.stats.inc_value("hljnews/articles_generic")
         elif isinstance(item, HotListItem):
             entries = [asdict(entry) for entry in item.entries]
             if self._archive.save_hot_list(item.site, item.captured_at, item.page_url, entries, run_id=self.run_id):
                 self.stats.inc_value("hljnews/hot_lists")
-        elif isinstance(item, RawPageItem):
-            self._save_raw(item.page)
-            self.stats.inc_value("hljnews/pages_ok")
         else:
             raise DropItem(f"unknown item type {type(item).__name__}")
 
@@ -117,11 +161,21 @@ class ArchivePipeline:
         self._archive.save_raw_page(raw.url, raw.body, raw.headers, raw.fetched_at, run_id=self.run_id,
                                     status=raw.status)
 
-    def _failed(self, url: str, error: str, *, status: int | None = None) -> None:
+    def _failed(self, url: str, error: str, *, status: int | None = None, blocked: bool = False) -> None:
         """Count a failed page, record it in the run (later, if the archive cannot take it now)."""
+        if blocked:  # robots.txt forbade it: counted in the run, not a failure of the crawl
+            self.stats.inc_value("hljnews/pages_blocked")
+            try:
+                self._archive.record_blocked(self._run, url, error) if self.run_id is not None else None
+            except StorageError as storage_error:
+                logger.error("run %s: blocked page %s not recorded: %s", self.run_id, url, storage_error)
+            return
         self.stats.inc_value("hljnews/pages_failed")
         if len(self.errors) < self.max_errors:
             self.errors.append(f"{url}: {error}")
+        if self.run_id is None:
+            self.unrecorded.append((url, error))
+            return
         try:
             if status in GONE_STATUSES and self._archive.mark_removed(url):
                 self.stats.inc_value("hljnews/articles_removed")
@@ -139,7 +193,7 @@ class ArchivePipeline:
                 self._close(ARCHIVE_GONE)
 
     def _flush_failures(self) -> None:
-        if not self.unrecorded:
+        if not self.unrecorded or self.run_id is None:
             return
         try:
             self._archive.record_failures(self._run, self.unrecorded)
@@ -214,14 +268,14 @@ def close_explanation(reason: str, settings: Any) -> str:
 
 
 def _described(item: Any) -> tuple[str, str]:
-    """The page an item came from and what it holds, for a failure line."""
+    """The page an item (or a raw page) came from and what it holds, for a failure line."""
     if isinstance(item, ArticleItem):
         return item.article.url, "article"
     if isinstance(item, HotListItem):
         return item.page_url, "hot list"
-    return item.page.url, "page"
+    return item.url, "page"
 
 
 def _summary(run: dict[str, Any]) -> str:
-    keys = ("pages_new", "pages_updated", "pages_unchanged", "pages_failed")
+    keys = ("pages_new", "pages_updated", "pages_unchanged", "pages_failed", "pages_blocked", "pages_generic")
     return ", ".join(f"{key.removeprefix('pages_')} {run.get(key, 0)}" for key in keys)

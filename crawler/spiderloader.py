@@ -33,7 +33,7 @@ def _contracted_callbacks(list_url: str, article_url: str) -> dict[str, object]:
     """The routing callbacks again, their docstrings ending with the contracts for this site's sample pages."""
     contracts = {
         "parse": f"@url {article_url}\n@returns items 1\n@article title body",
-        "parse_list": f"@url {list_url}\n@cb_kwargs {{\"channel\": \"{list_url}\"}}\n@returns items 1\n"
+        "parse_list": f"@url {list_url}\n@cb_kwargs {{\"channel\": \"{list_url}\"}}\n"
                       "@returns requests 1",
         "parse_article": f"@url {article_url}\n@returns requests 0 0\n@article title body published_at source",
     }

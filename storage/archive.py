@@ -130,6 +130,10 @@ class Archive:
         batch = list(failures)
         self._db.write(lambda conn: runs.record_failures(conn, run_id, batch))
 
+    def record_blocked(self, run_id: int, url: str, reason: str) -> None:
+        """Count url as a page of the run that robots.txt forbade (not a failure: the site asked not to)."""
+        self._db.write(lambda conn: runs.record_failures(conn, run_id, [(url, reason)], outcome="blocked"))
+
     def finish_run(self, run_id: int, status: str, *, errors: list[str] | None = None,
                    finished_at: datetime | None = None) -> dict[str, Any]:
         """Close a run with counts from run_pages; errors default to its recorded failures. Returns the run."""

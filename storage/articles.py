@@ -47,7 +47,9 @@ def save_article(conn: Connection, row: dict[str, Any], fetched: datetime, run_i
     if new_urls:
         conn.execute(insert(article_urls), new_urls)
     if run_id is not None:
-        conn.execute(insert(run_pages).values(run_id=run_id, url=row["url"], outcome=outcome, at=utc_now()))
+        extractor = row["extractor"] if row["extractor"] != "site" else None
+        conn.execute(insert(run_pages).values(run_id=run_id, url=row["url"], outcome=outcome, extractor=extractor,
+                                              at=utc_now()))
     return outcome
 
 

@@ -34,6 +34,7 @@ def article_row(article: Mapping[str, Any]) -> dict[str, Any]:
         "channel_name": channel.get("name") or None,
         "images": [_image(image) for image in article.get("images") or []],
         "page_urls": list(article.get("page_urls") or []),
+        "extractor": article.get("extractor") or "site",
     }
     row.update({key: article.get(key) or "" for key in REVISION_FIELDS})
     row["content_hash"] = content_hash(row)

@@ -15,7 +15,7 @@ from storage.rows import clip_error
 from storage.schema import crawl_runs, run_pages
 from storage.times import utc_now
 
-OUTCOMES = ("new", "updated", "unchanged", "failed")
+OUTCOMES = ("new", "updated", "unchanged", "failed", "blocked")
 OK_STATUSES = ("ok", "running")  # anything else (partial, truncated, failed, interrupted…) is a failed run
 MAX_RUN_ERRORS = 50  # errors kept on a run row; run_pages keeps every failure
 
@@ -25,7 +25,8 @@ def new_run_row(spider: str, site: str, trigger: str, started: datetime, schedul
     """A crawl_runs row for a run starting now in this process."""
     return {"spider": spider, "site": site, "trigger": trigger, "status": "running", "started_at": started,
             "scheduled_at": scheduled, "errors": [], "pages_new": 0, "pages_updated": 0, "pages_unchanged": 0,
-            "pages_failed": 0, "pid": os.getpid(), "hostname": socket.gethostname()}
+            "pages_failed": 0, "pages_blocked": 0, "pages_generic": 0, "pid": os.getpid(),
+            "hostname": socket.gethostname()}
 
 
 def start_run(conn: Connection, row: dict[str, Any]) -> int:
@@ -34,9 +35,10 @@ def start_run(conn: Connection, row: dict[str, Any]) -> int:
     return conn.execute(insert(crawl_runs).values(row).returning(crawl_runs.c.id)).scalar_one()
 
 
-def record_failures(conn: Connection, run_id: int, failures: Iterable[tuple[str, str]]) -> None:
-    """Count each (url, error) as a failed page of the run."""
-    rows = [{"run_id": run_id, "url": url, "outcome": "failed", "error": clip_error(error), "at": utc_now()}
+def record_failures(conn: Connection, run_id: int, failures: Iterable[tuple[str, str]], outcome: str = "failed"
+                    ) -> None:
+    """Count each (url, error) as a failed page of the run (or, with outcome "blocked", one robots.txt forbade)."""
+    rows = [{"run_id": run_id, "url": url, "outcome": outcome, "error": clip_error(error), "at": utc_now()}
             for url, error in failures]
     if rows:
         conn.execute(insert(run_pages), rows)
@@ -78,6 +80,8 @@ def run_counts(conn: Connection, run_id: int) -> dict[str, int]:
              .group_by(run_pages.c.outcome))
     for outcome, count in conn.execute(query):
         counts[f"pages_{outcome}"] = count
+    counts["pages_generic"] = conn.scalar(select(func.count()).where(
+        run_pages.c.run_id == run_id, run_pages.c.extractor == "generic")) or 0
     return counts
 
 

@@ -42,6 +42,8 @@ crawl_runs = Table(
     Column("pages_updated", Integer, nullable=False, default=0),
     Column("pages_unchanged", Integer, nullable=False, default=0),
     Column("pages_failed", Integer, nullable=False, default=0),
+    Column("pages_blocked", Integer, nullable=False, default=0, server_default="0"),  # by robots.txt
+    Column("pages_generic", Integer, nullable=False, default=0, server_default="0"),  # generic extractor read
     Column("errors", JSONType, nullable=False),
     Column("pid", Integer),
     Column("hostname", String(255)),
@@ -56,8 +58,9 @@ run_pages = Table(
     Column("id", Integer, primary_key=True),
     Column("run_id", Integer, ForeignKey("crawl_runs.id", ondelete="CASCADE"), nullable=False),
     Column("url", Text, nullable=False),
-    Column("outcome", String(20), nullable=False),  # new | updated | unchanged | failed
+    Column("outcome", String(20), nullable=False),  # new | updated | unchanged | failed | blocked
     Column("error", Text),
+    Column("extractor", String(20)),  # "generic" when the site's parser knew no template of the page
     Column("at", Instant, nullable=False),
     Index(None, "run_id", "outcome"),
 )
@@ -82,6 +85,8 @@ articles = Table(
     Column("channel_name", Text),
     Column("images", JSONType, nullable=False),
     Column("page_urls", JSONType, nullable=False),
+    # "site": the site's own parser read it; "generic": the generic extractor (no known template)
+    Column("extractor", String(20), nullable=False, server_default="site"),
     Column("content_hash", String(64), nullable=False),
     Column("revision", Integer, nullable=False),  # number of the current article_revisions row
     Column("first_seen_at", Instant, nullable=False),

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
-from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage, RawPageItem
+from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage
 from crawler.models import Article, HotEntry
 from crawler.pipelines import ArchivePipeline, close_explanation, run_status
 from crawler.spiderloader import spider_class
@@ -39,8 +40,16 @@ def article(i: int, body: str = "正文。") -> ArticleItem:
     return ArticleItem(Article(url, url, "hlj_people", f"标题{i}", body, published_at=T0), T0)
 
 
-def raw(i: int) -> RawPageItem:
-    return RawPageItem(RawPage(f"http://hlj.people.com.cn/GB/{i}/index.html", b"<html></html>", {}, 200, T0))
+def raw(i: int) -> RawPage:
+    return RawPage(f"http://hlj.people.com.cn/GB/{i}/index.html", b"<html></html>", {}, 200, T0)
+
+
+def feed(pipeline: ArchivePipeline, item: Any) -> Any:
+    """process_item as Scrapy calls it: hot lists and failed pages are stored, then dropped from the feed."""
+    try:
+        return pipeline.process_item(item)
+    except DropItem:
+        return None
 
 
 HljPeopleSpider = spider_class("hlj_people")
@@ -53,6 +62,7 @@ def started(db: str, **settings: Any) -> tuple[ArchivePipeline, Crawler]:
     crawler.engine = Engine_()  # type: ignore[assignment]
     pipeline = ArchivePipeline.from_crawler(crawler)
     pipeline.open_spider()
+    pipeline.crawl_started()  # what the spider's signal does when the crawl begins
     return pipeline, crawler
 
 
@@ -63,11 +73,11 @@ def sqlite_db(tmp_path) -> str:
 
 def test_a_refused_write_is_a_failed_page_in_one_log_line(sqlite_db: str, caplog: pytest.LogCaptureFixture) -> None:
     pipeline, crawler = started(sqlite_db)
-    pipeline.process_item(raw(1))
-    pipeline.process_item(article(1))
+    pipeline.keep_raw_page(raw(1), "list")
+    feed(pipeline, article(1))
     _fill_the_disk(pipeline.archive.engine)
     with caplog.at_level(logging.INFO):
-        pipeline.process_item(article(2, body="黑龙江新闻。" * 5000))
+        feed(pipeline, article(2, body="黑龙江新闻。" * 5000))
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and errors[0].exc_info is None
     assert "article of http://hlj.people.com.cn/n2/2026/1128/c220024-2.html not stored" in errors[0].getMessage()
@@ -90,10 +100,10 @@ def test_failures_the_archive_cannot_take_are_recorded_once_it_is_back(pg_admin:
                                     HLJNEWS_DB_RETRY_SECONDS=1)
         proxy.down()
         with caplog.at_level(logging.INFO):
-            pipeline.process_item(article(1))
-            pipeline.process_item(FailedPageItem("http://hlj.people.com.cn/n2/404.html", "HTTP 404", 404))
+            feed(pipeline, article(1))
+            feed(pipeline, FailedPageItem("http://hlj.people.com.cn/n2/404.html", "HTTP 404", 404))
         proxy.up()
-        pipeline.process_item(article(2))
+        feed(pipeline, article(2))
         pipeline.spider_closed(crawler.spider, "finished")
     assert [r.exc_info for r in caplog.records] == [None] * len(caplog.records)
     assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) <= 2
@@ -112,7 +122,7 @@ def test_an_archive_that_stays_unreachable_stops_the_crawl(pg_admin: Engine, pg_
                                     HLJNEWS_DB_RETRY_SECONDS=0.5)
         proxy.down()
         for i in range(4):
-            pipeline.process_item(article(i))
+            feed(pipeline, article(i))
         assert crawler.engine.reasons == ["archive_unavailable"]
         proxy.up()
         pipeline.spider_closed(crawler.spider, "archive_unavailable")
@@ -131,7 +141,7 @@ def test_a_crawl_that_lost_its_site_lock_is_closed_as_interrupted(sqlite_db: str
     pipeline, crawler = started(sqlite_db)
     pipeline.lock = _LostLock()  # type: ignore[assignment]
     pipeline._lock_checked = (-1, 0.0)  # as after a reconnect
-    pipeline.process_item(article(1))
+    feed(pipeline, article(1))
     assert crawler.engine.reasons == ["lost_site_lock"]
     pipeline.spider_closed(crawler.spider, "lost_site_lock")
     with open_archive(sqlite_db) as archive:
@@ -153,8 +163,8 @@ def test_the_pipeline_finds_the_lock_its_caller_holds(sqlite_db: str) -> None:
 def test_repeated_sidebars_are_one_snapshot_without_the_pipeline_deduplicating(sqlite_db: str) -> None:
     pipeline, crawler = started(sqlite_db)
     for i in range(5):
-        pipeline.process_item(HotListItem("hlj_people", f"http://hlj.people.com.cn/n2/{i}.html", T0, HOT))
-    pipeline.process_item(HotListItem("hlj_people", "http://hlj.people.com.cn/n2/9.html", T0, HOT[:3]))
+        feed(pipeline, HotListItem("hlj_people", f"http://hlj.people.com.cn/n2/{i}.html", T0, HOT))
+    feed(pipeline, HotListItem("hlj_people", "http://hlj.people.com.cn/n2/9.html", T0, HOT[:3]))
     assert crawler.stats.get_value("hljnews/hot_lists") == 2
     pipeline.spider_closed(crawler.spider, "finished")
     with open_archive(sqlite_db) as archive:
@@ -167,7 +177,7 @@ def test_the_pipeline_writes_nothing_into_the_spider(sqlite_db: str) -> None:
     before = dict(vars(crawler.spider))
     pipeline = ArchivePipeline.from_crawler(crawler)
     pipeline.open_spider()
-    pipeline.process_item(article(1))
+    feed(pipeline, article(1))
     pipeline.spider_closed(crawler.spider, "finished")
     assert vars(crawler.spider) == before
 

@@ -12,9 +12,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
-from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPageItem
+from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage
 from crawler.middlewares.failed_pages import FailedPageMiddleware
 from crawler.responses import NotHtmlError
+from crawler.signals import raw_page_fetched
 from crawler.spiderloader import spider_class
 from crawler.spiders.site import SiteSpider
 
@@ -44,6 +45,18 @@ def make_spider(**kwargs) -> SiteSpider:
     return spider_cls.from_crawler(crawler, **kwargs)
 
 
+def kept_pages(spider: SiteSpider) -> list[tuple[RawPage, str]]:
+    """Collects what the spider hands the archive by signal (the raw bytes are not items)."""
+    kept: list[tuple[RawPage, str]] = []
+
+    def keep(page: RawPage, kind: str) -> None:
+        kept.append((page, kind))
+
+    spider.kept = keep  # the signal manager holds receivers weakly: keep this one alive with the spider
+    spider.crawler.signals.connect(keep, signal=raw_page_fetched)
+    return kept
+
+
 LIST_CASE = cases(lambda c: bool(c.get("article_urls")) and bool(c.get("next_page_urls")))[0]
 SEED = cases(lambda c: c["case"] == "seed_article")[0]
 MULTI_PAGE = cases(lambda c: len(c.get("page_urls") or []) >= 2)[0]
@@ -51,13 +64,15 @@ MULTI_PAGE = cases(lambda c: len(c.get("page_urls") or []) >= 2)[0]
 
 def test_list_page_requests_each_article_not_yet_archived_and_the_following_pages() -> None:
     spider = make_spider()
+    kept = kept_pages(spider)
     spider.known_urls = {LIST_CASE["article_urls"][0]}
     output = list(spider.parse_list(response_for(LIST_CASE), channel=LIST_CASE["url"]))
     requested = [r.url for r in output if isinstance(r, scrapy.Request) and r.callback == spider.parse_article]
     assert requested == LIST_CASE["article_urls"][1:]
     following = [r.url for r in output if isinstance(r, scrapy.Request) and r.callback == spider.parse_list]
     assert following and set(following) <= set(LIST_CASE["next_page_urls"])
-    assert any(isinstance(item, RawPageItem) for item in output)
+    assert [(page.url, kind) for page, kind in kept] == [(LIST_CASE["url"], "list")]
+    assert not [item for item in output if not isinstance(item, scrapy.Request)]  # the list's bytes are no item
 
 
 def test_refresh_requests_archived_articles_too() -> None:
@@ -75,18 +90,20 @@ def test_list_pages_stop_at_the_per_channel_limit() -> None:
     assert not [r for r in output if isinstance(r, scrapy.Request) and r.callback == spider.parse_list]
 
 
-def test_article_page_yields_the_article_its_hot_list_and_raw_bytes() -> None:
+def test_article_page_yields_the_article_its_hot_list_and_keeps_the_raw_bytes() -> None:
     spider = make_spider()
+    kept = kept_pages(spider)
     output = list(spider.parse_article(response_for(SEED)))
     (article_item,) = [i for i in output if isinstance(i, ArticleItem)]
     assert article_item.article.title == SEED["title"]
-    assert article_item.raw_pages[0].body == (FIXTURES / "seed_article.html").read_bytes()
+    assert [(page.body, kind) for page, kind in kept] == [((FIXTURES / "seed_article.html").read_bytes(), "article")]
     (hot,) = [i for i in output if isinstance(i, HotListItem)]
     assert [e.title for e in hot.entries] == [e["title"] for e in SEED["hot_list"]]
 
 
 def test_multi_page_article_is_fetched_page_by_page_and_joined() -> None:
     spider = make_spider()
+    kept = kept_pages(spider)
     output = list(spider.parse_article(response_for(MULTI_PAGE)))
     for url in MULTI_PAGE["page_urls"]:
         (request,) = [r for r in output if isinstance(r, scrapy.Request)]
@@ -95,7 +112,7 @@ def test_multi_page_article_is_fetched_page_by_page_and_joined() -> None:
         response = response_for(case, url, cb_kwargs=request.cb_kwargs)
         output = list(spider.parse_article_page(response, **request.cb_kwargs))
     (item,) = [i for i in output if isinstance(i, ArticleItem)]
-    assert len(item.raw_pages) == 1 + len(MULTI_PAGE["page_urls"])
+    assert [page.url for page, _ in kept] == [MULTI_PAGE["url"], *MULTI_PAGE["page_urls"]]
     assert MULTI_PAGE["body_first"] in item.article.body
     last_case = cases(lambda c: c["url"] == MULTI_PAGE["page_urls"][-1])[0]
     assert item.article.body.rstrip().endswith(last_case["body_last"])

@@ -15,7 +15,7 @@ PUBLIC = ["AlreadyRunning", "Archive", "ArchiveFull", "ArchiveNotFound", "Archiv
 ARCHIVE_METHODS = {
     # writes
     "start_run", "save_raw_page", "save_article", "save_hot_list", "record_failure", "record_failures",
-    "finish_run", "mark_removed", "crawl_lock", "held_lock",
+    "record_blocked", "finish_run", "mark_removed", "crawl_lock", "held_lock",
     # reads
     "known_urls", "articles_due_for_refresh", "get_article", "iter_articles", "revision_diff", "search",
     "export_rows", "count_matches", "latest_hot_list", "hot_list_at", "story_history", "rank_history", "runs",

@@ -15,15 +15,17 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
 from twisted.python.failure import Failure
 
-from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage, RawPageItem
+from crawler.items import ArticleItem, FailedPageItem, HotListItem
 from crawler.models import Article, Page, ParsedPage
 from crawler.redirects import REDIRECT_STATUSES, next_hop
 from crawler.resolver import allow_private_addresses
 from crawler.responses import describe_failure, page_from_response, raw_page_from
+from crawler.signals import crawl_started, raw_page_fetched
 from crawler.sites import Site, load_sites
 from storage import open_archive
 
@@ -40,7 +42,6 @@ class _PendingArticle:
 
     first: Article
     fetched_at: datetime | None
-    raw_pages: list[RawPage]
     remaining_urls: list[str]
     aliases: list[str]
     rest: list[Article] = field(default_factory=list)
@@ -102,6 +103,7 @@ class SiteSpider(scrapy.Spider):
         return self.settings.getint("HLJNEWS_MAX_LIST_PAGES")
 
     async def start(self):  # type: ignore[override]
+        self.crawler.signals.send_catch_log(crawl_started)  # only real crawls reach start(): the run opens
         known_urls, recent_urls = self._archived_urls()
         self.known_urls = known_urls
         if self.mode == "recent":
@@ -125,7 +127,7 @@ class SiteSpider(scrapy.Spider):
                 url, channel=channel, redirect_urls=hops))
             return
         page, parsed = self._parse(response)
-        yield RawPageItem(raw_page_from(response, page))
+        self._keep(response, page, "list")
         yield from self._hot_list_items(page, parsed)
         if parsed.listing is None:
             return
@@ -150,23 +152,29 @@ class SiteSpider(scrapy.Spider):
         if parsed.article is None:
             yield FailedPageItem(response.url, "no article found on the page")
             return
-        pending = _PendingArticle(parsed.article, page.fetched_at, [raw_page_from(response, page)],
-                                  list(parsed.article.page_urls), list(response.meta.get(REDIRECTED_FROM, [])))
+        self._keep(response, page, "article")
+        pending = _PendingArticle(parsed.article, page.fetched_at, list(parsed.article.page_urls),
+                                  list(response.meta.get(REDIRECTED_FROM, [])))
         yield from self._continue(pending)
 
     def parse_article_page(self, response: Response, pending: _PendingArticle) -> Iterator[Any]:
         page, parsed = self._parse(response)
         if parsed.article is not None:
             pending.rest.append(parsed.article)
-            pending.raw_pages.append(raw_page_from(response, page))
+            self._keep(response, page, "article")
         yield from self._continue(pending)
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
         reason = describe_failure(failure)
-        self.logger.error("failed %s: %s", request.url, reason)
+        blocked = failure.check(IgnoreRequest) is not None and "robots.txt" in reason
+        if blocked:
+            self.logger.info("blocked %s: %s", request.url, reason)
+        else:
+            self.logger.error("failed %s: %s", request.url, reason)
         response = getattr(failure.value, "response", None)
-        yield FailedPageItem(request.url, reason, status=response.status if response is not None else None)
+        yield FailedPageItem(request.url, reason, status=response.status if response is not None else None,
+                             blocked=blocked)
         pending = request.cb_kwargs.get("pending")
         if pending is not None:  # keep the pages we have rather than lose the whole article
             yield from self._continue(pending)
@@ -178,7 +186,7 @@ class SiteSpider(scrapy.Spider):
                                  meta=dict(self.request_meta), cb_kwargs={"pending": pending}, dont_filter=True)
             return
         article = self.site.merge_pages(pending.first, pending.rest) if pending.rest else pending.first
-        yield ArticleItem(article, pending.fetched_at, pending.raw_pages, pending.aliases)
+        yield ArticleItem(article, pending.fetched_at, pending.aliases)
 
     def _newest_article_request(self, article_urls: list[str]) -> Iterator[scrapy.Request]:
         for url in article_urls[:1]:
@@ -214,6 +222,10 @@ class SiteSpider(scrapy.Spider):
     def _parse(self, response: Response) -> tuple[Page, ParsedPage]:
         page = page_from_response(response)
         return page, self.site.parse_page(page)
+
+    def _keep(self, response: Response, page: Page, kind: str) -> None:
+        """Hand the page's bytes to the archive (for re-parsing) without making them an item."""
+        self.crawler.signals.send_catch_log(raw_page_fetched, page=raw_page_from(response, page), kind=kind)
 
     def _archived_urls(self) -> tuple[set[str], list[str]]:
         """What the archive already holds of this site, and (recent mode) the articles due for a re-fetch."""

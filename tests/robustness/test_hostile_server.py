@@ -183,3 +183,18 @@ def test_a_gzip_bomb_is_cut_off_at_the_size_limit_and_memory_stays_bounded(tmp_p
     assert (run["status"], run["pages_new"], run["pages_failed"]) == ("partial", 1, 1)
     assert run["errors"][0].startswith(article_url(2)) and "size limit" in run["errors"][0]
     assert set(stored_urls(tmp_path / "bomb.sqlite3")) == {article_url(1)}
+
+
+def test_an_article_in_no_known_template_is_stored_by_the_generic_extractor_and_counted(tmp_path: Path) -> None:
+    from tests.test_site_contract import OLD_PEOPLE_PAGE, OLD_PEOPLE_URL
+
+    routes: dict[str, object] = {OLD_PEOPLE_URL: html(OLD_PEOPLE_PAGE.encode("gbk"), "GB2312"),
+                                 article_url(1): html(mirror_page("c220027-34832561"), "GB2312")}
+    routes[LIST] = html(list_page([OLD_PEOPLE_URL, article_url(1)]), "GB2312")
+    with HostileServer(routes) as server:
+        crawl(server, tmp_path / "generic.sqlite3", LIST)
+    run = last_run(tmp_path / "generic.sqlite3")
+    assert (run["status"], run["pages_new"], run["pages_generic"]) == ("ok", 2, 1)
+    stored = stored_urls(tmp_path / "generic.sqlite3")
+    assert stored[OLD_PEOPLE_URL]["extractor"] == "generic" and stored[article_url(1)]["extractor"] == "site"
+    assert stored[OLD_PEOPLE_URL]["title"] == "哈尔滨冰雪大世界开园"
