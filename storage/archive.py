@@ -268,8 +268,7 @@ class Archive:
         """Counts, articles per site and per day (Shanghai dates, last `days` days with articles), last runs."""
         def read(conn: Connection) -> dict[str, Any]:
             per_site = counts.per_site(conn)
-            return {"counts": counts.counts(conn), "sites": per_site,
-                    "days": counts.per_day(conn, days, len(per_site))}
+            return {"counts": counts.counts(conn), "sites": per_site, "days": counts.per_day(conn, days)}
 
         numbers = self._db.read(read)
         numbers["runs"] = self.runs(limit=runs) if runs else []

@@ -23,12 +23,14 @@ def per_site(conn: Connection) -> list[dict[str, Any]]:
     return [{"site": site, "articles": n, "latest_published_at": latest} for site, n, latest in rows]
 
 
-def per_day(conn: Connection, days: int, sites: int) -> list[dict[str, Any]]:
-    """Articles per Shanghai publication date and site, the newest `days` dates (with articles) first."""
+def per_day(conn: Connection, days: int) -> list[dict[str, Any]]:
+    """Articles per Shanghai publication date and site, over the newest `days` dates that have articles."""
     day = _shanghai_day(conn)
+    dated = articles.c.published_at.is_not(None)
+    newest = select(day.label("day")).where(dated).group_by(day).order_by(day.desc()).limit(days).subquery()
     rows = conn.execute(select(day.label("day"), articles.c.site, func.count())
-                        .where(articles.c.published_at.is_not(None)).group_by(day, articles.c.site)
-                        .order_by(day.desc(), articles.c.site).limit(days * max(1, sites))).all()
+                        .where(dated, day.in_(select(newest.c.day))).group_by(day, articles.c.site)
+                        .order_by(day.desc(), articles.c.site)).all()
     return [{"day": str(d), "site": s, "articles": n} for d, s, n in rows]
 
 

@@ -11,7 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from jobs.cli import OneLineErrors
-from jobs.cli.query import export, hot, runs, search, show, stats
+from jobs.cli.hot import hot
+from jobs.cli.ledger import runs, stats
+from jobs.cli.query import export, search, show
 from storage import open_archive
 from tests.support.archive_writer import SHANGHAI, SITE, sample_article
 
@@ -67,7 +69,7 @@ def test_bad_time_is_a_usage_error(db: str) -> None:
 def test_show_diff(db: str) -> None:
     result = run("show", "1", "--db", db, "--diff")
     assert result.exit_code == 0 and "+第二段，版本 2。" in result.output
-    assert run("show", "999", "--db", db).exit_code == 1
+    assert run("show", "999", "--db", db).exit_code == 2  # every error exits 2 (README)
 
 
 def test_stats(db: str) -> None:
@@ -81,7 +83,7 @@ def test_hot_at_and_story(db: str) -> None:
     story = json.loads(run("hot", "--db", db, "--story", "https://news.example.cn/a/3.html",
                            "--format", "json").output)
     assert story["best_rank"] == 1 and story["snapshots"] == 3
-    assert run("hot", "nosite", "--db", db).exit_code == 1
+    assert run("hot", "nosite", "--db", db).exit_code == 2
 
 
 def test_hot_chart(db: str, tmp_path) -> None:
@@ -92,12 +94,15 @@ def test_hot_chart(db: str, tmp_path) -> None:
 
 
 def test_export_jsonl_and_csv(db: str, tmp_path) -> None:
-    lines = run("export", "--db", db, "-q", "冰雪").output.splitlines()
+    lines = run("export", "--db", db, "--query", "冰雪").output.splitlines()
     assert sorted(json.loads(line)["id"] for line in lines) == [1, 3, 5]
     out = tmp_path / "all.csv"
     assert run("export", "--db", db, "--format", "csv", "-o", str(out)).exit_code == 0
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfid,")  # a UTF-8 BOM: Excel on Chinese Windows reads UTF-8
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert len(rows) == 5 and json.loads(rows[0]["authors"]) == ["张三"]
+    assert run("export", "--db", db, "--format", "csv").output.startswith("id,")  # stdout: no BOM unless asked
+    assert run("export", "--db", db, "--format", "csv", "--bom").output.startswith("\ufeffid,")
 
 
 def test_times_are_iso_with_offset_for_machines_and_to_the_minute_for_people(db: str) -> None:
@@ -106,7 +111,7 @@ def test_times_are_iso_with_offset_for_machines_and_to_the_minute_for_people(db:
     moment = datetime(2026, 11, 28, 1, 30, 15, tzinfo=UTC)
     assert machine_time(moment) == "2026-11-28T09:30:15+08:00"
     assert table_time(moment) == cell(moment, machine=False) == "2026-11-28 09:30"
-    lines = run("export", "--db", db, "-q", "冰雪").output.splitlines()
+    lines = run("export", "--db", db, "--query", "冰雪").output.splitlines()
     assert [json.loads(line)["published_at"] for line in lines] == [
         "2026-11-28T09:30:00+08:00", "2026-11-23T08:00:00+08:00", "2026-11-25T08:00:00+08:00"]
     with open_archive(db) as archive:

@@ -127,4 +127,4 @@ def test_raw_writes_the_stored_bytes_to_a_file(filled: Path, tmp_path: Path) -> 
     by_url = CliRunner().invoke(main, ["raw", PAGE, "--db", db])
     assert by_url.stdout_bytes == out.read_bytes()
     missing = CliRunner().invoke(main, ["raw", "99", "--db", db])
-    assert missing.exit_code == 1 and "no raw page '99'" in missing.output
+    assert missing.exit_code == 2 and "no raw page '99'" in missing.output

@@ -31,7 +31,9 @@ def main() -> None:
 
 def _register_commands() -> None:
     from jobs.cli.crawl import check, crawl, demo, extract, mirror, reparse
-    from jobs.cli.query import export, hot, raw, runs, search, show, stats
+    from jobs.cli.hot import hot
+    from jobs.cli.ledger import runs, stats
+    from jobs.cli.query import export, raw, search, show
     from jobs.cli.schedule import run, schedule
     from jobs.cli.sites import sites
 
