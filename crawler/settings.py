@@ -57,6 +57,8 @@ LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 
+# Start and finish times in the stats on Shanghai's clock, like the rest of the log.
+STATS_CLASS = "crawler.stats.ShanghaiStatsCollector"
 SPIDER_CONTRACTS = {"crawler.contracts.ArticleContract": 10}
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 SPIDER_MIDDLEWARES = {"crawler.middlewares.failed_pages.FailedPageMiddleware": 50}

@@ -44,9 +44,13 @@ def run_crawls(
     config: str | os.PathLike[str] | None = None,
     overrides: dict[str, Any] | None = None,
     spider_args: dict[str, str] | None = None,
+    log_to_terminal: bool = True,
 ) -> list[CrawlResult]:
-    """Crawl each site (concurrently, one reactor) and return each run's id and status. Blocks."""
-    process = CrawlerProcess(crawl_settings(db, overrides, config))
+    """Crawl each site (concurrently, one reactor) and return each run's id and status. Blocks.
+
+    Without ``log_to_terminal`` Scrapy installs no log handler of its own: the caller's (a log file) get it all.
+    """
+    process = CrawlerProcess(crawl_settings(db, overrides, config), install_root_handler=log_to_terminal)
     crawlers: list[tuple[str, Crawler]] = []
     for site in sites:
         crawler = process.create_crawler(site)  # the spider loader names a spider after every site key

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from jobs.cli.output import cell
 from jobs.crawl import CrawlResult
@@ -52,17 +53,30 @@ def _print_next_steps(db: str | None, articles: list[dict[str, Any]]) -> None:
 
 
 def print_article(record: dict[str, Any]) -> None:
-    console.rule(record.get("title", ""))
+    """An article for people: its metadata a line each, its body, then its revisions."""
+    console.rule(escape(record.get("title", "")))
     for key in ("id", "site", "canonical_url", "published_at", "source", "authors", "editors", "channel",
-                "first_seen_at", "last_fetched_at", "removed_at"):
-        value = record.get(key)
+                "extractor", "first_seen_at", "last_fetched_at", "removed_at"):
+        value = _shown(key, record.get(key))
         if value:
-            console.print(f"[bold]{key}[/]: {cell(value, machine=False)}")
+            console.print(f"[bold]{key}[/]: {escape(value)}")
+    images = record.get("images") or []
+    for image in images:
+        console.print(f"[bold]image[/]: {escape(image['url'])} {escape(image.get('caption') or '')}".rstrip())
     console.print()
-    console.print(record.get("body", ""))
+    console.print(escape(record.get("body", "")))
     revisions = record.get("revisions") or []
     if len(revisions) > 1:
         console.print(f"\n[bold]{len(revisions)} revisions[/]:")
         for revision in revisions:
             console.print(f"  #{revision.get('revision')} fetched {cell(revision.get('fetched_at'), machine=False)}: "
-                          f"{revision.get('title')}")
+                          f"{escape(revision.get('title') or '')}")
+
+
+def _shown(key: str, value: Any) -> str:
+    """A field as people read it: a channel as "name (id)", lists joined with 、, times to the minute."""
+    if key == "channel" and isinstance(value, dict):
+        return f"{value.get('name') or ''} ({value.get('id')})".strip()
+    if key == "extractor" and value == "site":
+        return ""  # only the exception is worth a line
+    return cell(value, machine=False)

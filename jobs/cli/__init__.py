@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -16,7 +17,13 @@ class OneLineErrors(click.Group):
         from storage import StorageError
 
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # here, so a reader that stopped early (`| head`) is met below, not at exit
+            return result
+        except BrokenPipeError:
+            # The reader took what it wanted; say nothing more and leave quietly, as Unix tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except (StorageError, ParseError, OSError, ValueError) as error:
             for line in str(error).splitlines() or [type(error).__name__]:  # a config error: a line a problem
                 click.echo(f"error: {line}", err=True)

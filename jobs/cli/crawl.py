@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from jobs.cli.options import CONFIG_OPTION, DB_OPTION
+from jobs.cli.options import CONFIG_OPTION, DB_OPTION, QUIET_OPTION, CliError
+from jobs.logs import log_to_file
 
 
 @click.command()
@@ -39,48 +40,77 @@ def extract(page: Path, url: str, headers: tuple[str, ...], config_path: Path | 
 @click.argument("sites", nargs=-1)
 @click.option("--all", "all_sites", is_flag=True, help="Crawl every site.")
 @DB_OPTION
-@click.option("--max-list-pages", type=int, default=None, help="Channel list pages to read per channel.")
+@click.option("--max-list-pages", type=click.IntRange(1, 1000), default=None,
+              help="Channel list pages to read per channel.")
 @click.option("--refresh", is_flag=True, help="Download articles already in the archive again.")
 @click.option("--mode", type=click.Choice(["full", "hot", "recent"]), default="full", show_default=True,
               help="full: channel lists and new articles; hot: only a page with the hot list; "
                    "recent: re-fetch recent articles to catch edits and removals.")
-@click.option("--recent-days", type=int, default=None, help="Age limit for --mode recent (default 7).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress display, warnings and errors only (for cron).")
+@click.option("--recent-days", type=click.IntRange(1, 3650), default=None,
+              help="Age limit for --mode recent (default 7).")
+@click.option("-s", "--set", "scrapy_settings", multiple=True, metavar="NAME=VALUE",
+              help="A Scrapy or hljnews setting for this crawl, as `scrapy crawl -s`. Repeatable.")
+@QUIET_OPTION
+@click.option("-v", "--verbose", is_flag=True, help="Log to the terminal too (the log file always gets it).")
 @click.option("--trigger", default="manual", hidden=True)
-@click.option("--run-id", type=int, default=None, hidden=True, help="Fill in this existing run record.")
+@click.option("--run-id", type=click.IntRange(1, 2**63 - 1), default=None, hidden=True,
+              help="Fill in this existing run record.")
 @click.option("--lock-held", is_flag=True, hidden=True, help="The caller holds the site lock (the daemon).")
 @CONFIG_OPTION
 def crawl(sites: tuple[str, ...], all_sites: bool, db: str | None, max_list_pages: int | None,
-          refresh: bool, mode: str, recent_days: int | None, quiet: bool, trigger: str,
-          run_id: int | None, lock_held: bool, config_path: Path | None) -> None:
+          refresh: bool, mode: str, recent_days: int | None, scrapy_settings: tuple[str, ...], quiet: bool,
+          verbose: bool, trigger: str, run_id: int | None, lock_held: bool, config_path: Path | None) -> None:
     """Crawl SITES once into the archive; exits 1 if a run failed.
 
-    Example: hljnews crawl hlj_people --max-list-pages 2
+    On a terminal one progress line per site shows pages, new, updated and failed articles and the rate; the
+    log goes to the log file ([scheduler] log_file), and to the terminal too with -v. With -q nothing is
+    printed unless a run failed, so cron mails only then.
+
+    Example: hljnews crawl hlj_people --max-list-pages 2 -s DOWNLOAD_DELAY=1
     """
     from crawler.sites import load_sites
     from jobs.crawl import run_crawls
 
-    _, registry = load_sites(config_path)
+    config, registry = load_sites(config_path)
     chosen = _chosen_sites(list(sites), all_sites, registry.keys())
-    if run_id is not None and len(chosen) != 1:
-        raise click.UsageError("--run-id names the run of exactly one site")
-    overrides: dict[str, Any] = {"HLJNEWS_PROGRESS": not quiet, "HLJNEWS_REFRESH": refresh,
-                                 "HLJNEWS_TRIGGER": trigger, "HLJNEWS_RUN_ID": run_id}
+    if run_id is not None:
+        _check_run(db, run_id, chosen)
+    overrides: dict[str, Any] = {"HLJNEWS_PROGRESS": not (quiet or verbose), "HLJNEWS_REFRESH": refresh,
+                                 "HLJNEWS_TRIGGER": trigger, "HLJNEWS_RUN_ID": run_id,
+                                 **dict(_setting(text) for text in scrapy_settings)}
     if max_list_pages:
         overrides["HLJNEWS_MAX_LIST_PAGES"] = max_list_pages
     if recent_days:
         overrides["HLJNEWS_RECENT_DAYS"] = recent_days
-    if quiet:
-        overrides["LOG_LEVEL"] = "WARNING"
+    log_to_file(config.scheduler.log_file)
     with ExitStack() as locks:
         if not lock_held:
-            chosen = _lock_sites(locks, chosen, db, trigger)
-        results = run_crawls(chosen, db=db, config=config_path, overrides=overrides,
+            chosen = _lock_sites(locks, chosen, db, trigger, quiet)
+        results = run_crawls(chosen, db=db, config=config_path, overrides=overrides, log_to_terminal=verbose,
                              spider_args={"mode": mode}) if chosen else []
     for result in results:
-        if result.failed or not quiet:  # quiet (cron) prints only failures, so cron mails only those
+        if result.failed or not quiet:  # quiet (cron) prints only failed runs, so cron mails only those
             click.echo(f"{result.site}: run {result.run_id} {result.status}", err=result.failed)
     sys.exit(1 if any(result.failed for result in results) else 0)
+
+
+def _setting(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise click.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="-s")
+    return name.strip(), value
+
+
+def _check_run(db: str | None, run_id: int, chosen: list[str]) -> None:
+    """--run-id names an open run of the one site crawled (the daemon's, recorded before the crawl)."""
+    from storage import open_archive
+
+    if len(chosen) != 1:
+        raise click.UsageError("--run-id names the run of exactly one site")
+    with open_archive(db) as archive:
+        run = archive.get_run(run_id)
+    if run is None or run["site"] != chosen[0] or run["status"] != "running":
+        raise CliError(f"no open run {run_id} of {chosen[0]} in the archive")
 
 
 @click.command()
@@ -158,7 +188,7 @@ def mirror(port: int) -> None:
             server._thread.join()
 
 
-def _lock_sites(locks: ExitStack, sites: list[str], db: str | None, trigger: str) -> list[str]:
+def _lock_sites(locks: ExitStack, sites: list[str], db: str | None, trigger: str, quiet: bool) -> list[str]:
     """Take each site's crawl lock; a site another process is crawling gets a "skipped" run record.
 
     The archive stays open with the locks: the crawl's pipeline, in this process, finds them and re-checks them.
@@ -174,7 +204,8 @@ def _lock_sites(locks: ExitStack, sites: list[str], db: str | None, trigger: str
             free.append(site)
         except AlreadyRunning as error:
             run_id = record_run_without_crawl(db, site, trigger, "skipped", f"skipped: {error}")
-            click.echo(f"{site}: run {run_id} skipped: already running", err=True)
+            if not quiet:  # another crawl of the site is under way: nothing failed
+                click.echo(f"{site}: run {run_id} skipped: already running", err=True)
     return free
 
 

@@ -25,7 +25,7 @@ TABLE_COLUMNS = ("site", "kind", "name", "last run", "articles", "title", "body"
 
 @click.command()
 @DB_OPTION
-@click.option("--recent", type=click.IntRange(min=1), default=50, show_default=True,
+@click.option("--recent", type=click.IntRange(1, 10_000), default=50, show_default=True,
               help="How many of each site's newest articles the field shares are computed over.")
 @FORMAT_OPTION
 @CONFIG_OPTION
