@@ -267,3 +267,36 @@ def test_closing_byline_paragraph_leaves_the_body_and_names_the_authors(closing:
     assert article.authors == authors
     assert article.body.split("\n")[-1 if "责编" not in closing else -2].endswith("确保居民温暖过冬。")
     assert not any(name in article.body for name in ("王立新", "张三", "赵六", "孙八", "周九", "王五"))
+
+
+def test_a_labelled_date_line_beats_a_later_meta_stamp_of_a_republished_site() -> None:
+    page = _portal_page("发布日期：2005-10-25")
+    body = page.body.replace(b"<title>", '<meta name="pubdate" content="2023-05-16 12:34:10"><title>'.encode(), 1)
+    article = extract_article(Page(page.url, body, page.headers, FETCHED_AT))
+    assert article.published_at == datetime(2005, 10, 25, tzinfo=SHANGHAI)
+
+
+def test_a_meta_date_agreeing_with_the_page_keeps_its_clock_time() -> None:
+    page = _portal_page("发布日期：2005-10-25")
+    body = page.body.replace(b"<title>", '<meta name="pubdate" content="2005-10-25 09:05:33"><title>'.encode(), 1)
+    assert extract_article(Page(page.url, body, page.headers, FETCHED_AT)).published_at == datetime(
+        2005, 10, 25, 9, 5, 33, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize("written", ["二○○五年十月二十五日", "2005年10月25日"])
+def test_an_undated_notice_takes_the_date_of_its_sign_off(written: str) -> None:
+    closing = f"<p>示例市供热办公室</p><p>{written}</p>"
+    article = extract_article(_portal_page("来源：示例日报", closing=closing))
+    assert article.published_at == datetime(2005, 10, 25, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("2014-4-28 14:16:32 出处：IT之家（软媒 - 暴龙） 评论（）", ["暴龙"]),
+    ("出处：腾讯科技（小贝） 评论（）", ["小贝"]),
+    ("来源：新浪科技（新浪科技）", []),  # the bracket repeats the source: no writer named
+    ("来源：人民网（人民日报）", []),  # an organisation, not a person
+])
+def test_a_writer_credited_in_brackets_after_the_source(line: str, expected: list[str]) -> None:
+    from crawler.generic.metadata import parse_authors
+
+    assert parse_authors([line]) == expected

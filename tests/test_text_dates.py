@@ -86,3 +86,9 @@ def test_find_datetimes_reads_relative_forms_only_with_a_reference() -> None:
     assert [m.value for m in find_datetimes("07-05 10:30", reference=reference)] == [
         datetime(2023, 7, 5, 10, 30, tzinfo=SHANGHAI)
     ]
+
+
+def test_written_dates_with_the_look_alike_circle_for_zero() -> None:
+    # Government notices sign off with 二○一○ (U+25CB) as often as with 二〇一〇 (U+3007).
+    for text in ("二○一○年五月二十四日", "二〇一〇年五月二十四日", "二◯一◯年五月二十四日"):
+        assert parse_datetime(text) == datetime(2010, 5, 24, tzinfo=SHANGHAI)

@@ -20,7 +20,13 @@ _AUTHOR_PATTERNS = (
     re.compile(r"[（(][^（）()]{0,12}?记者\s*([^（）()]{2,30})[)）]"),  # （总台央视记者 奚丹霓 张赛）
     re.compile(r"(?:作者|撰文|文字|(?<![\u4e00-\u9fff])文)\s*[:：丨|／/]\s*(.{2,60})"),
     re.compile(r"(?:作者|记者)\s+(.{2,40})"),
+
     re.compile(r"^.{0,12}记者\s*([^，。：:]{2,24})$"),  # 新华社记者邹多为、唐诗凝、丁乐 (a line of its own)
+)
+# Portals credit the writer in brackets after the source: 出处：腾讯科技（小贝）, 来源：IT之家（软媒 - 暴龙）;
+# a bracket repeating the source (新浪科技（新浪科技）) names no one.
+_SOURCE_CREDIT = re.compile(
+    r"(?:来源|出处|稿源)\s*[:：]\s*([^（(\s]{2,20})\s*[（(](?:[^（）()]{0,12}?\s[-－—–]\s)?([^（）()\-－—–]{2,12})[)）]"
 )
 _TRAILING_CREDIT = re.compile(r"[（(]([\u4e00-\u9fff]{2,4}(?:[、 ][\u4e00-\u9fff]{2,4})*)[)）]\s*$")
 # Where a byline's names end: other labels, page tools (字号 大 中 小, 浏览次数) and digits.
@@ -168,6 +174,10 @@ def parse_authors(lines: list[str], trailers: list[str] | None = None) -> list[s
                 names = _names(match.group(1))
                 if names:
                     return names
+    for line in lines:
+        credit = _SOURCE_CREDIT.search(line)
+        if credit and credit.group(2).strip() != credit.group(1).strip() and (names := _names(credit.group(2))):
+            return names
     for line in trailers or []:
         match = _TRAILING_CREDIT.search(line)
         if match and (names := _names(match.group(1))):

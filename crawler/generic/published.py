@@ -50,6 +50,8 @@ _NOT_HERE = re.compile(
     re.I,
 )
 _LIST_TAGS = frozenset({"li", "dd", "dt"})
+# The end of an issuing body's name, as it signs a notice (广东省通信管理局, 某某市人民政府办公室, …).
+_ISSUER = re.compile(r"^\S{2,30}?(?:局|委|委员会|政府|办公室|办公厅|部|厅|院|会|中心|处|所|公司|小组|站|馆|社|署)$")
 _LABEL_REACH = 12  # characters before a date that its label may take
 _WINDOW_AFTER, _WINDOW_BEFORE, _TRAILER_WINDOW = 10, 3, 10
 MIN_SCORE = 2.0
@@ -98,12 +100,20 @@ def date_candidates(
     for candidate in candidates:
         _check_plausible(candidate, url_day, fetched_at)
     _credit_agreement(candidates)
+    _doubt_later_metadata(candidates)
     return sorted(candidates, key=lambda c: -c.score)
 
 
 def choose_published(candidates: list[DateCandidate]) -> DateCandidate | None:
-    """The best candidate, when it scores enough to be believed."""
-    return candidates[0] if candidates and candidates[0].score >= MIN_SCORE else None
+    """The best candidate, when it scores enough to be believed; a believed one of the same day that has the
+    clock time (a meta tag beside a day-only dateline) gives the time too."""
+    if not candidates or candidates[0].score < MIN_SCORE:
+        return None
+    best = candidates[0]
+    if best.has_time:
+        return best
+    return next((c for c in candidates[1:] if c.has_time and c.score >= MIN_SCORE
+                 and c.value.date() == best.value.date()), best)
 
 
 def _meta_candidates(root: html.HtmlElement, reference: datetime | None) -> list[DateCandidate]:
@@ -137,6 +147,7 @@ def _line_candidates(blocks: list[Block], layout: Layout, reference: datetime | 
             _score_place(candidate, index, layout)
             _score_label(candidate, block.text, match, previous)
             _score_surroundings(candidate, block, match.end - match.start)
+            _score_sign_off(candidate, block, match.end - match.start, previous, index, layout)
             if match.has_time:
                 candidate.add(0.5, "has a clock time")
             if match.relative:
@@ -240,6 +251,15 @@ def _score_surroundings(candidate: DateCandidate, block: Block, date_chars: int)
         candidate.add(1.0, "a short line, not a sentence")
 
 
+def _score_sign_off(candidate: DateCandidate, block: Block, date_chars: int, previous: str, index: int,
+                    layout: Layout) -> None:
+    """A notice's sign-off (落款): the issuing body's name, then a line that is only the date, closing the text."""
+    end = layout.body_end
+    date_only = block.size - date_chars <= 2
+    if end is not None and end - 1 <= index <= end + 2 and date_only and _ISSUER.search(previous.strip()):
+        candidate.add(5.0, f"a sign-off date after {previous.strip()[:20]!r}")
+
+
 def _container_names(element: html.HtmlElement) -> str:
     """The first ancestor named like navigation, a list, a footer, a sidebar or a widget, as ``<tag class>``."""
     while element is not None and element.tag not in ("body", "html"):
@@ -263,6 +283,24 @@ def _check_plausible(candidate: DateCandidate, url_day: datetime | None, fetched
         candidate.add(2.0, "the URL's date")
     elif days > 3:
         candidate.add(-2.0, f"{days} days from the URL's date")
+
+
+def _doubt_later_metadata(candidates: list[DateCandidate]) -> None:
+    """A meta date days after the page's own labelled date line is the page's regeneration, not its publication
+    (government CMSs restamp every page when they republish a site)."""
+    lines = [c for c in candidates if c.origin.startswith("line") and _shown_with_a_label(c)]
+    for meta in (c for c in candidates if c.origin.startswith(("meta", "json-ld"))):
+        earlier = [line for line in lines if line.value.date() < meta.value.date() - timedelta(days=1)]
+        if earlier:
+            meta.add(-3.0, "days after the page's labelled date line (an update stamp)")
+            for line in earlier:
+                line.add(3.0, "a labelled date line days before the meta tag's (the publication)")
+
+
+def _shown_with_a_label(candidate: DateCandidate) -> bool:
+    """A labelled date line outside the body text, lists and sidebars: the page's own dateline."""
+    reasons = " ".join(candidate.reasons)
+    return "labelled" in reasons and not any(word in reasons for word in ("inside", "list", "prose", "link text"))
 
 
 def _credit_agreement(candidates: list[DateCandidate]) -> None:
