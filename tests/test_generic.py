@@ -271,14 +271,14 @@ def test_closing_byline_paragraph_leaves_the_body_and_names_the_authors(closing:
 
 def test_a_labelled_date_line_beats_a_later_meta_stamp_of_a_republished_site() -> None:
     page = _portal_page("发布日期：2005-10-25")
-    body = page.body.replace(b"<title>", '<meta name="pubdate" content="2023-05-16 12:34:10"><title>'.encode(), 1)
+    body = page.body.replace(b"<title>", b'<meta name="pubdate" content="2023-05-16 12:34:10"><title>', 1)
     article = extract_article(Page(page.url, body, page.headers, FETCHED_AT))
     assert article.published_at == datetime(2005, 10, 25, tzinfo=SHANGHAI)
 
 
 def test_a_meta_date_agreeing_with_the_page_keeps_its_clock_time() -> None:
     page = _portal_page("发布日期：2005-10-25")
-    body = page.body.replace(b"<title>", '<meta name="pubdate" content="2005-10-25 09:05:33"><title>'.encode(), 1)
+    body = page.body.replace(b"<title>", b'<meta name="pubdate" content="2005-10-25 09:05:33"><title>', 1)
     assert extract_article(Page(page.url, body, page.headers, FETCHED_AT)).published_at == datetime(
         2005, 10, 25, 9, 5, 33, tzinfo=SHANGHAI)
 
