@@ -58,6 +58,8 @@ class MonitoringMethods:
     def claim_deliveries(self, limit: int = 50, *, now: datetime | None = None) -> list[dict[str, Any]]:
         """Lease due, unsent deliveries to this process (with their alerts), for a deliverer to send."""
         moment = optional_instant(now, "now") or utc_now()
+        if not self._db.read(lambda conn: outbox.any_due(conn, moment)):
+            return []  # an idle deliverer only reads: SQLite writers (crawls, the job store) never wait for it
         worker = outbox.worker_name()
         return self._db.write(lambda conn: outbox.claim(conn, worker, moment, moment + CLAIM_LEASE, limit))
 

@@ -53,6 +53,13 @@ def claim(conn: Connection, worker: str, now: datetime, until: datetime, limit: 
     return [dict(row._mapping) for row in rows]
 
 
+def any_due(conn: Connection, now: datetime) -> bool:
+    """Whether some unsent delivery is due (claimed or not): a cheap read before a claiming write."""
+    due = select(alert_deliveries.c.id).where(alert_deliveries.c.status == "pending",
+                                              alert_deliveries.c.due_at <= now).limit(1)
+    return conn.scalar(due) is not None
+
+
 def record_attempt(conn: Connection, delivery_id: int, now: datetime, error: str | None,
                    retry_at: datetime | None) -> None:
     """One attempt: delivered (error None), or failed with its error and the time of the next try."""
