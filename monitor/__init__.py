@@ -6,6 +6,8 @@ health checks that judge every crawl run against its site's recent ones. It impo
 only (never crawler or jobs).
 """
 
+import logging
+
 from monitor.deliver import Deliverer, DeliveryReport
 from monitor.feeds import watch_feed
 from monitor.health import Judgement, judge_and_record, judge_pending_runs, judge_run
@@ -21,3 +23,6 @@ __all__ = [
     "judge_pending_runs", "judge_run", "judge_runs", "monitor_pass", "send_message", "shown_watch",
     "sync_config_watches", "watch_feed", "watch_record", "watch_spec", "would_match",
 ]
+
+# A library's logger: the daemon's handlers get its lines; a command without logging set up prints nothing extra.
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -15,7 +15,7 @@ LEDGER_COLUMNS = ("alert", "created", "watch", "trigger", "title", "target", "st
                   "delivered")
 MACHINE_COLUMNS = ("alert_id", "uid", "created_at", "watch_name", "trigger", "site", "article_id", "revision",
                    "target", "status", "attempts", "due_at", "last_attempt_at", "last_error", "delivered_at")
-HEALTH_COLUMNS = ("site", "status", "coverage", "new", "body", "last new", "last good run", "problems")
+HEALTH_COLUMNS = ("site", "status", "coverage", "new", "body", "last new", "last good run")
 
 
 @click.group(invoke_without_command=True)
@@ -86,6 +86,9 @@ def health(db: str | None, config_path: Path | None, fmt: str) -> None:
         rows = health_rows(archive, config.alerts, registry.keys())
     if fmt == "table":
         emit([_health_cells(row) for row in rows], HEALTH_COLUMNS, fmt, title="crawl health (coverage now/baseline)")
+        for row in rows:  # one line each, below the table, so a long message is never folded into a cell
+            for problem in row["problems"]:
+                click.echo(f"{row['site']}: {problem}")
     else:
         emit(rows, ("site", "status", "problems", "coverage", "new_articles", "median_body", "baseline_median_body",
                     "last_new_at", "last_good_run_at"), fmt)
@@ -130,4 +133,4 @@ def _health_cells(row: dict[str, Any]) -> dict[str, Any]:
         body += f"/{row['baseline_median_body']:.0f}"
     return {"site": row["site"], "status": row["status"], "coverage": coverage_cell(row["coverage"]),
             "new": row["new_articles"], "body": body, "last new": row["last_new_at"],
-            "last good run": row["last_good_run_at"], "problems": "\n".join(row["problems"])}
+            "last good run": row["last_good_run_at"]}
