@@ -74,6 +74,9 @@ def test_three_failed_runs_in_a_row_fail_once_per_episode(archive: Archive) -> N
         judgement = judge_and_record(archive, _run(archive, status, at, new=3 if status == "ok" else 0), settings)
         levels.append(judgement.level)
     assert levels == ["ok", "ok", "ok", "fail", "fail", "ok", "ok"]
+    [site] = archive.site_health()
+    assert (site["level"], site["numbers"]["new_articles"], site["last_good_run_at"]) == (
+        "ok", 3, times[5] + timedelta(minutes=5))
     [alert] = archive.alert_ledger()
     assert alert["trigger"] == "health" and "连续 3 次运行失败" in alert["payload"]["message"]
     assert alert["target"] == "https://ops.example.cn/hook"
