@@ -31,6 +31,7 @@ lint: venv
 bench: venv  ## every benchmark in benchmarks/
 	$(BIN)/python benchmarks/parse_speed.py
 	$(BIN)/python benchmarks/quality.py
+	$(BIN)/python benchmarks/watch.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

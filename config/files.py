@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -48,11 +48,12 @@ def config_path(chosen: str | os.PathLike[str] | None = None) -> Path:
     return here if here.is_file() else DEFAULT_CONFIG
 
 
-def load_config(path: str | os.PathLike[str] | None = None, *, builtin_sites: Collection[str]) -> LoadedConfig:
+def load_config(path: str | os.PathLike[str] | None = None, *, builtin_sites: Collection[str],
+                check_query: Callable[[str], object] | None = None) -> LoadedConfig:
     """Read and check the whole file (see ``config_path``); ConfigError listing every problem found.
 
     ``builtin_sites`` are the keys of the sites hljnews has parsers for: [[sites]] may schedule them and
-    [[outlets]] may not reuse them.
+    [[outlets]] may not reuse them. ``check_query`` raises for a [[watches]] query the search refuses.
     """
     chosen = config_path(path)
     data = _read(chosen)
@@ -60,7 +61,7 @@ def load_config(path: str | os.PathLike[str] | None = None, *, builtin_sites: Co
         data = _over_defaults(data)
     outlets = data.get("outlets")
     outlet_keys = [t.get("key") for t in outlets if isinstance(t, dict)] if isinstance(outlets, list) else []
-    context = {"builtin_sites": tuple(builtin_sites), "outlet_keys": outlet_keys}
+    context = {"builtin_sites": tuple(builtin_sites), "outlet_keys": outlet_keys, "check_query": check_query}
     try:
         config = Config.model_validate(data, context=context)
     except ValidationError as error:
@@ -105,12 +106,13 @@ def _problem(detail: Any, data: dict[str, Any]) -> str:
 
 
 def _key_path(loc: tuple[Any, ...], data: Any) -> str:
-    """("outlets", 0, "start_urls") as "outlets.example_city.start_urls" (or "outlets #1" without a key)."""
+    """("outlets", 0, "start_urls") as "outlets.example_city.start_urls" (a watch by its name; "#1" without)."""
     parts: list[str] = []
+    label = "name" if loc and loc[0] == "watches" else "key"  # what names an entry of the list
     for step in loc:
         if isinstance(step, int):
             entry = data[step] if isinstance(data, list) and step < len(data) else None
-            key = entry.get("key") if isinstance(entry, dict) else None
+            key = entry.get(label) if isinstance(entry, dict) else None
             parts.append(key if isinstance(key, str) and key else f"#{step + 1}")
         elif not (isinstance(step, str) and step.startswith(("function-", "model-"))):
             parts.append(str(step))

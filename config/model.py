@@ -20,6 +20,8 @@ from lxml import html
 from parsel import Selector
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from config.monitoring import Alerts, Watch
+
 __all__ = ["KINDS", "SELECTOR_FIELDS", "Config", "Job", "Outlet", "ScheduledJob", "Scheduler", "SiteSchedule"]
 
 KINDS = ("full", "hot", "recent")
@@ -232,6 +234,8 @@ class Config(_Table):
     scheduler: Scheduler = Scheduler()
     outlets: list[Outlet] = []
     sites: list[SiteSchedule] | None = None
+    watches: list[Watch] = []
+    alerts: Alerts = Alerts()
 
     @property
     def jobs(self) -> tuple[ScheduledJob, ...]:
@@ -253,6 +257,14 @@ class Config(_Table):
         if twice:
             raise ValueError(f"site(s) {', '.join(twice)} scheduled twice: one [[sites]] entry per site")
         return sites
+
+    @field_validator("watches")
+    @classmethod
+    def _watches_once(cls, watches: list[Watch]) -> list[Watch]:
+        twice = _repeated(watch.name for watch in watches)
+        if twice:
+            raise ValueError(f"watch(es) {', '.join(twice)} defined twice: one [[watches]] entry per name")
+        return watches
 
 
 def _check_selector(field: str, query: str) -> None:

@@ -57,7 +57,17 @@ def run_crawls(
         process.crawl(crawler, **(spider_args or {}))
         crawlers.append((site, crawler))
     process.start()
-    return [_result(site, crawler) for site, crawler in crawlers]
+    results = [_result(site, crawler) for site, crawler in crawlers]
+    _judge_health(db, config, results)
+    return results
+
+
+def _judge_health(db: str | None, config: str | os.PathLike[str] | None, results: list[CrawlResult]) -> None:
+    """Crawl health is judged as each run ends (the daemon and `alerts deliver` catch up on any missed)."""
+    from crawler.sites import load_site_config
+    from monitor import judge_runs
+
+    judge_runs(db, load_site_config(config).alerts, [result.run_id for result in results])
 
 
 def _result(site: str, crawler: Crawler) -> CrawlResult:

@@ -29,6 +29,7 @@ from apscheduler.schedulers.base import STATE_RUNNING
 
 from config import LoadedConfig, ScheduledJob
 from jobs import tasks
+from monitor import MonitorService
 from storage import open_archive
 
 logger = logging.getLogger(__name__)
@@ -85,11 +86,14 @@ class Daemon:
         self.scheduler.add_listener(self._on_overlap, EVENT_JOB_MAX_INSTANCES)
         self.scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
         self._stop = threading.Event()
+        self.monitor: MonitorService | None = None
 
     def start(self) -> None:
         tasks.RUNTIME = self.runtime
+        self.monitor = MonitorService(self.config, self.runtime.db)  # config watches checked and synced here
         self.scheduler.start(paused=True)  # load the stored jobs before deciding what changed
         self._sync_jobs()
+        self.monitor.start()  # health and alert delivery, once the job store's table exists
         self.scheduler.resume()
         for job in self.scheduler.get_jobs():
             logger.info("job %s next at %s", job.id, job.next_run_time)
@@ -117,6 +121,8 @@ class Daemon:
         for child in self._children():
             tasks.stop_child(child)
         self.scheduler.shutdown(wait=True)
+        if self.monitor is not None:
+            self.monitor.stop()
         self.archive.close()
 
     def _children(self) -> list[Any]:

@@ -14,7 +14,8 @@ from storage.errors import (
     StorageError,
 )
 from storage.locks import CrawlLock
-from storage.search.query import SearchQuery, parse_query
+from storage.matching import CompiledWatch, WatchMatcher
+from storage.search.query import SearchQuery, check_query, parse_query
 from storage.search.textnorm import normalize
 
 __all__ = [
@@ -24,9 +25,12 @@ __all__ = [
     "ArchiveNotFound",
     "ArchiveReadOnly",
     "ArchiveUnavailable",
+    "CompiledWatch",
     "CrawlLock",
     "SearchQuery",
     "StorageError",
+    "WatchMatcher",
+    "check_query",
     "normalize",
     "open_archive",
     "parse_query",

@@ -14,11 +14,13 @@ from storage import articles, counts, hot_lists, raw_pages, runs
 from storage.database import RETRY_SECONDS, Database
 from storage.engine import sqlite_path
 from storage.locks import CrawlLock, held_lock
+from storage.monitoring import MonitoringMethods
 from storage.opening import open_database
 from storage.rows import article_row, entries_hash, hot_list_rows
 from storage.search import backend_for as search_backend
 from storage.search import checked_filters, parse_query, run_search, search_request
 from storage.times import optional_instant, require_instant, utc_now
+from storage.watches import WatchCache
 
 BATCH_SIZE = 200  # rows per read transaction when iterating
 EXPORT_BATCH = 500
@@ -35,12 +37,14 @@ def open_archive(db_url: str | os.PathLike[str] | None = None, *, create: bool =
     return Archive(open_database(db_url, create=create, retry_seconds=retry_seconds))
 
 
-class Archive:
-    """Crawl runs, articles with revisions, raw pages and hot-list snapshots in one database."""
+class Archive(MonitoringMethods):
+    """Crawl runs, articles with revisions, raw pages and hot-list snapshots in one database (and, from
+    MonitoringMethods, watches, alerts and crawl health)."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
         self.url = database.url
+        self._watch_cache = WatchCache()
 
     def __enter__(self) -> Self:
         return self
@@ -108,7 +112,13 @@ class Archive:
         row = article_row(article)
         fetched = require_instant(fetched_at, "fetched_at")
         urls = list(dict.fromkeys([row["url"], *aliases]))
-        return self._db.write(lambda conn: articles.save_article(conn, row, fetched, run_id, urls))
+
+        def write(conn: Connection) -> str:
+            outcome = articles.save_article(conn, row, fetched, run_id, urls)
+            self._article_alerts(conn, row["canonical_url"], outcome, run_id)  # the watches it matches, if any
+            return outcome
+
+        return self._db.write(write)
 
     def save_hot_list(self, site: str, captured_at: datetime, page_url: str, entries: list[dict[str, Any]],
                       *, run_id: int | None = None) -> int | None:
@@ -118,8 +128,14 @@ class Archive:
             return None
         captured = require_instant(captured_at, "captured_at")
         digest = entries_hash(rows)
-        return self._db.write(
-            lambda conn: hot_lists.save_hot_list(conn, site, captured, page_url, rows, digest, run_id))
+
+        def write(conn: Connection) -> int | None:
+            snapshot_id = hot_lists.save_hot_list(conn, site, captured, page_url, rows, digest, run_id)
+            if snapshot_id is not None:
+                self._hot_alerts(conn, site, rows, captured, run_id)  # entries the hot watches match
+            return snapshot_id
+
+        return self._db.write(write)
 
     def record_failure(self, run_id: int, url: str, error: str) -> None:
         """Count url as a failed page of the run."""

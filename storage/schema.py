@@ -119,6 +119,7 @@ article_revisions = Table(
     Column("fetched_at", Instant, nullable=False),
     Column("run_id", Integer, ForeignKey("crawl_runs.id", ondelete="SET NULL")),
     UniqueConstraint("article_id", "revision"),
+    Index(None, "run_id"),  # a run's new articles, for its health numbers
 )
 
 raw_pages = Table(
@@ -170,6 +171,89 @@ search_text = Table(
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("title", Text, nullable=False),
     Column("body", Text, nullable=False),
+)
+
+# -- monitoring (migration 0007): standing searches, the alert outbox, crawl health, cursors ----------------
+
+# A standing search (`hljnews watch add`, or [[watches]] in the config); storage matches it as it writes.
+watches = Table(
+    "watches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("query", Text, nullable=False),  # the `hljnews search` language
+    Column("sites", JSONType, nullable=False),  # [] means every site
+    Column("triggers", JSONType, nullable=False),  # of new, revised, hot
+    Column("hot_rank", Integer),  # hot: alert when a story reaches this rank (None: when it is on the list)
+    Column("targets", JSONType, nullable=False),  # notification URLs (secrets inside: masked when shown)
+    Column("digest", String(20)),  # hourly | daily@HH:MM; None sends each alert at once
+    Column("origin", String(10), nullable=False),  # cli | config
+    Column("created_at", Instant, nullable=False),
+    Column("updated_at", Instant, nullable=False),
+)
+
+# One row per event, ever: `event` is the dedupe key (watch:3:new:12, watch:3:revised:12:2,
+# watch:3:hot:hlj_people:URL:rank5, health:dbw:coverage:published_at:41), written in the transaction
+# of what caused it. `uid` is the id every message carries, so a receiver can drop a repeat.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uid", String(32), nullable=False, unique=True),
+    Column("event", Text, nullable=False, unique=True),
+    Column("watch_id", Integer, ForeignKey("watches.id", ondelete="SET NULL")),
+    Column("watch_name", String(64)),  # kept when the watch is removed
+    Column("trigger", String(20), nullable=False),  # new | revised | hot | health
+    Column("site", String(100)),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="SET NULL")),
+    Column("revision", Integer),
+    Column("run_id", Integer, ForeignKey("crawl_runs.id", ondelete="SET NULL")),
+    Column("payload", JSONType, nullable=False),  # what the message says, as it stood then
+    Column("created_at", Instant, nullable=False),
+    Index(None, "watch_name", "id"),
+)
+
+# The outbox: one row per alert and target, sent by a deliverer, retried with backoff until delivered.
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("status", String(10), nullable=False),  # pending | delivered | cancelled
+    Column("digest", String(20)),  # sent with the watch's other alerts of the same due_at, as one message
+    Column("due_at", Instant, nullable=False),  # not before: now, the digest time, or the next retry
+    Column("attempts", Integer, nullable=False),
+    Column("last_attempt_at", Instant),
+    Column("last_error", Text),
+    Column("delivered_at", Instant),
+    Column("claimed_by", String(300)),  # host:pid of the deliverer sending it
+    Column("claimed_until", Instant),
+    UniqueConstraint("alert_id", "target"),
+    Index(None, "status", "due_at"),
+)
+
+# What crawl health saw after a run: its numbers and the state of every condition (with the run that
+# started its episode, so one episode alerts once).
+run_health = Table(
+    "run_health",
+    metadata,
+    Column("run_id", Integer, ForeignKey("crawl_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("site", String(100), nullable=False),
+    Column("level", String(10), nullable=False),  # ok | warn | fail
+    Column("numbers", JSONType, nullable=False),
+    Column("states", JSONType, nullable=False),
+    Column("evaluated_at", Instant, nullable=False),
+    Index(None, "site", "run_id"),
+)
+
+# Small named integers: `hljnews new --since-last` cursors (new:SITE) and the watches' change counter.
+monitor_state = Table(
+    "monitor_state",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("value", Integer, nullable=False),
+    Column("updated_at", Instant, nullable=False),
 )
 
 # Built by migrations, outside this MetaData: FTS5 tables (and their shadow tables) on SQLite, the gram

@@ -11,7 +11,8 @@ from storage import Archive
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC = ["AlreadyRunning", "Archive", "ArchiveFull", "ArchiveNotFound", "ArchiveReadOnly", "ArchiveUnavailable",
-          "CrawlLock", "SearchQuery", "StorageError", "normalize", "open_archive", "parse_query"]
+          "CompiledWatch", "CrawlLock", "SearchQuery", "StorageError", "WatchMatcher", "check_query", "normalize",
+          "open_archive", "parse_query"]
 ARCHIVE_METHODS = {
     # writes
     "start_run", "save_raw_page", "save_article", "save_hot_list", "record_failure", "record_failures",
@@ -20,6 +21,10 @@ ARCHIVE_METHODS = {
     "known_urls", "articles_due_for_refresh", "get_article", "iter_articles", "revision_diff", "search",
     "export_rows", "count_matches", "latest_hot_list", "hot_list_at", "story_history", "rank_history", "runs",
     "get_run", "iter_raw_pages", "raw_page", "counts", "stats",
+    # monitoring (storage/monitoring.py)
+    "add_watch", "remove_watch", "sync_watches", "watches", "get_watch", "claim_deliveries", "record_delivery",
+    "release_deliveries", "alert_ledger", "watch_alerts", "health_context", "record_health", "unjudged_runs",
+    "site_health", "new_articles",
     # the archive itself
     "close", "engine", "read_only", "reconnects", "url",
 }
@@ -47,7 +52,7 @@ def test_errors_are_storage_errors() -> None:
 
 def test_no_module_outside_storage_imports_its_submodules() -> None:
     offenders = []
-    for folder in ("crawler", "jobs", "mirror", "benchmarks"):
+    for folder in ("crawler", "jobs", "mirror", "benchmarks", "monitor"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [

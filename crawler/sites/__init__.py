@@ -19,6 +19,7 @@ from crawler.sites.hlj_people import HljPeople
 from crawler.sites.hlj_xinhua import HljXinhua
 from crawler.sites.outlet import OutletSite, outlet_sites
 from crawler.urls import host_in
+from storage import check_query
 
 __all__ = [
     "BUILTIN_KEYS", "BUILTIN_SITES", "OutletSite", "ParseError", "Site", "SiteRegistry", "builtin_site",
@@ -78,8 +79,9 @@ def builtin_site(key: str) -> Site:
 
 
 def load_site_config(path: str | os.PathLike[str] | None = None) -> LoadedConfig:
-    """The configuration file in use (see ``config.config_path``), checked against the built-in site keys."""
-    return load_config(path, builtin_sites=BUILTIN_KEYS)
+    """The configuration file in use (see ``config.config_path``), checked against the built-in site keys and,
+    for [[watches]], the search language."""
+    return load_config(path, builtin_sites=BUILTIN_KEYS, check_query=check_query)
 
 
 def load_sites(path: str | os.PathLike[str] | None = None) -> tuple[LoadedConfig, SiteRegistry]:

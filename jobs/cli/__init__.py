@@ -37,15 +37,19 @@ def main() -> None:
 
 
 def _register_commands() -> None:
+    from jobs.cli.alerts import alerts, health
     from jobs.cli.crawl import check, crawl, demo, extract, mirror, reparse
     from jobs.cli.hot import hot
     from jobs.cli.ledger import runs, stats
     from jobs.cli.query import export, raw, search, show
     from jobs.cli.schedule import run, schedule
     from jobs.cli.sites import sites
+    from jobs.cli.watch import new, watch
 
     for command in (crawl, demo, check, extract, reparse, mirror, search, show, stats, hot, export, runs, raw, run,
                     schedule, sites):
+        main.add_command(command)
+    for command in (watch, new, alerts, health):  # monitoring (jobs/cli/watch.py, jobs/cli/alerts.py)
         main.add_command(command)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, text
 
 from storage.errors import StorageError
 from storage.search.filters import SORTS, checked_filters
-from storage.search.query import SearchQuery, parse_query
+from storage.search.query import SearchQuery, check_query, parse_query
 from storage.search.results import results
 from storage.search.textnorm import normalize
 
@@ -67,9 +67,7 @@ class SearchRequest:
 
 def search_request(query: str, sort: str, limit: int, offset: int, filters: dict[str, Any]) -> SearchRequest:
     """Check a search before any database work; one-line StorageError for anything wrong."""
-    parsed = parse_query(query)
-    if not parsed.terms:
-        raise StorageError("search needs at least one term to find (a -term only excludes)")
+    parsed = check_query(query)
     if sort not in SORTS:
         raise StorageError(f"unknown sort {sort!r} (use {' or '.join(SORTS)})")
     if limit < 0 or offset < 0:
@@ -99,5 +97,5 @@ def index_article(conn: Connection, article_id: int, article: Mapping[str, Any])
     backend_for(conn).write_index(conn, article_id, title, body, tuple(old) if old is not None else None)
 
 
-__all__ = ["SearchBackend", "SearchQuery", "SearchRequest", "backend_for", "checked_filters", "index_article",
-           "parse_query", "run_search", "search_request", "searchable_title"]
+__all__ = ["SearchBackend", "SearchQuery", "SearchRequest", "backend_for", "check_query", "checked_filters",
+           "index_article", "parse_query", "run_search", "search_request", "searchable_title"]

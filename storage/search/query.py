@@ -46,3 +46,11 @@ def parse_query(text: str | None) -> SearchQuery:
     if len(terms) + len(excluded) > MAX_TERMS:
         raise StorageError(f"search query has too many terms (at most {MAX_TERMS})")
     return SearchQuery(tuple(dict.fromkeys(terms)), tuple(dict.fromkeys(excluded)))
+
+
+def check_query(text: str | None) -> SearchQuery:
+    """parse_query, refusing a query with nothing to find (empty, or only -exclusions) as search does."""
+    parsed = parse_query(text)
+    if not parsed.terms:
+        raise StorageError("search needs at least one term to find (a -term only excludes)")
+    return parsed
