@@ -9,9 +9,10 @@ recorded as skipped, as in production.
 
 Measures the daemon process only (crawls are children, their memory is not the daemon's): its RSS after the
 first finished crawl (imports, job store and executor warm: the baseline) and at the end; and the scheduling
-delay of every started crawl, actual minus planned start, taken from the run ledger (started_at - scheduled_at,
-i.e. up to the moment the run row is written, just before the child is spawned). Targets: RSS growth under
-10%, p95 delay under 1 s (exit 1 with --check). About 3 minutes on 2 cores.
+delay of every firing, from its planned time to the moment its run row is claimed in the ledger (just before
+the child is spawned). The ledger's started_at - scheduled_at is shown beside it: it runs up to the moment the
+crawl child has started and taken its run, so it adds the child's start-up. Targets: RSS growth under 10%,
+p95 scheduling delay under 1 s (exit 1 with --check). About 3 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -88,18 +89,18 @@ def main() -> int:
     statuses = [run["status"] for run in runs]
     delays = ledger_delays(runs)
     growth = (rss_end - rss_start) / rss_start * 100
-    p50, p95 = percentile(delays, 0.5), percentile(delays, 0.95)
+    p50, p95 = percentile(daemon.delays, 0.5), percentile(daemon.delays, 0.95)
     print(f"\ncrawls: {done} finished in {time.monotonic() - started:.0f} s; firings recorded: {len(statuses)} "
           f"({', '.join(f'{s} {statuses.count(s)}' for s in sorted(set(statuses)))})")
     print(f"daemon RSS: cold {rss_cold / 1024:.1f} MiB, after first crawl {rss_start / 1024:.1f} MiB, "
           f"end {rss_end / 1024:.1f} MiB -> growth {growth:+.1f}% (target < 10%)")
     print("  by quarter: " + ", ".join(f"{rss / 1024:.1f}" for _, rss in sorted(samples.items()))
           + f", {rss_end / 1024:.1f} MiB")
-    print(f"scheduling delay (ledger start - planned) over {len(delays)} crawls: p50 {p50 * 1000:.0f} ms, "
-          f"p95 {p95 * 1000:.0f} ms, max {max(delays) * 1000:.0f} ms (target p95 < 1000 ms)")
-    print(f"  at submission to the executor, over {len(daemon.delays)} firings: "
-          f"p50 {percentile(daemon.delays, 0.5) * 1000:.0f} ms, p95 {percentile(daemon.delays, 0.95) * 1000:.0f} ms, "
-          f"mean {statistics.fmean(daemon.delays) * 1000:.0f} ms")
+    print(f"scheduling delay (run claimed - planned) over {len(daemon.delays)} firings: p50 {p50 * 1000:.0f} ms, "
+          f"p95 {p95 * 1000:.0f} ms, max {max(daemon.delays) * 1000:.0f} ms, "
+          f"mean {statistics.fmean(daemon.delays) * 1000:.0f} ms (target p95 < 1000 ms)")
+    print(f"  crawl started (ledger started_at - planned, child start-up included) over {len(delays)} crawls: "
+          f"p50 {percentile(delays, 0.5) * 1000:.0f} ms, p95 {percentile(delays, 0.95) * 1000:.0f} ms")
     ok = growth < 10 and p95 < 1
     print("OK" if ok else "BELOW TARGET")
     return 1 if args.check and not ok else 0

@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from config.monitoring import Alerts, Watch
 
-__all__ = ["KINDS", "SELECTOR_FIELDS", "Config", "Job", "Outlet", "ScheduledJob", "Scheduler", "SiteSchedule"]
+__all__ = ["KINDS", "SELECTOR_FIELDS", "Config", "Job", "Outlet", "ScheduledJob", "Scheduler", "SiteSchedule",
+           "check_queue_url"]
 
 KINDS = ("full", "hot", "recent")
 SELECTOR_FIELDS = ("title", "body", "published_at", "source", "authors")
@@ -142,6 +143,16 @@ class Scheduler(_Table):
     log_file: str = Field("data/logs/hljnews.log", min_length=1)
     first_full_crawl_at_start: bool = True
     crawl_command: list[str] = []  # the command a crawl child runs; tests put a stand-in crawler here
+    # The fleet's broker (redis://host:6379/0, amqp://…): `hljnews run` queues crawl jobs there instead of
+    # running them, and `hljnews worker` takes them. --queue on the command line overrides it.
+    queue: str | None = Field(None, min_length=1)
+
+    @field_validator("queue")
+    @classmethod
+    def _broker_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_queue_url(value)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -265,6 +276,18 @@ class Config(_Table):
         if twice:
             raise ValueError(f"watch(es) {', '.join(twice)} defined twice: one [[watches]] entry per name")
         return watches
+
+
+QUEUE_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
+
+
+def check_queue_url(url: str) -> str:
+    """A broker URL Celery can use (Redis or RabbitMQ), else ValueError naming the schemes it takes."""
+    scheme = urlsplit(url).scheme
+    if scheme not in QUEUE_SCHEMES or not urlsplit(url).hostname:
+        raise ValueError(f"{url!r} is not a queue URL: expected redis://host:6379/0 or amqp://user@host// "
+                         f"(schemes: {', '.join(QUEUE_SCHEMES)})")
+    return url
 
 
 def _check_selector(field: str, query: str) -> None:

@@ -1,8 +1,11 @@
-"""The job the daemon fires: one crawl of one site, in a child process, recorded in the run ledger.
+"""The job functions: one crawl of one site in a child process, recorded in the run ledger.
 
-Jobs are stored in the archive database by import path (``jobs.tasks:crawl_job``) with only their
-site, kind and age limit; everything about the running daemon (archive, timeouts, the crawl command,
-the children to stop on shutdown) lives in ``RUNTIME``, which the daemon sets before it starts.
+Both the daemon (each firing, in a thread) and a fleet worker (each queued job) end in `crawl_run`: the run
+was created `queued`; the child (`hljnews crawl SITE --run-id N`) takes the site lock and the run, crawls and
+closes it; this side enforces the timeout and records what the child could not (a crash, a hang). Everything
+about the running process (archive, config, the children to stop on shutdown) lives in ``RUNTIME``, set by
+the daemon or the worker before any job runs. Jobs travel by import path (``jobs.tasks:run_queued``) with
+plain arguments only.
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from config import DEFAULT_CONFIG, LoadedConfig
-from storage import AlreadyRunning, CrawlLock, open_archive
+from jobs.child import parent_env
+from storage import Archive, open_archive
 
 logger = logging.getLogger(__name__)
 KILL_WAIT_SECONDS = 10
-LOCK_CHECK_SECONDS = 30  # how often a running crawl's site lock is checked (a PostgreSQL restart drops it)
+SETTLE_SECONDS = KILL_WAIT_SECONDS + 50  # how long a redelivered job waits for its first attempt to end
+MAX_ATTEMPTS = 3  # a firing whose worker keeps dying (a crawl that kills it) is not retried for ever
+OPEN_STATUSES = ("queued", "running")
 
 
 @dataclass
@@ -38,32 +45,62 @@ class Runtime:
 RUNTIME: Runtime | None = None
 
 
-def crawl_job(site: str, kind: str, days: int = 7, scheduled_at: datetime | None = None) -> str:
-    """Record a run, take the site's lock, crawl in a child process; returns the run's status."""
+def crawl_job(site: str, kind: str, days: int = 7, run_id: int | None = None) -> str:
+    """A scheduled job of the daemon: crawl the run its executor claimed for this firing."""
+    if run_id is None:
+        raise ValueError("crawl_job runs a claimed firing: the daemon's executor passes its run_id")
+    return crawl_run(run_id, site, kind, days)
+
+
+def crawl_run(run_id: int, site: str, kind: str, days: int = 7) -> str:
+    """Crawl a queued run in a child process, waiting for it (within the crawl timeout); returns its status."""
     runtime = _runtime()
-    with open_archive(runtime.db, create=True) as archive:
-        run_id = archive.start_run(spider=site, site=site, trigger=f"schedule:{kind}", scheduled_at=scheduled_at)
-        try:
-            with archive.crawl_lock(site) as lock:
-                status, errors = _run_child(runtime, site, kind, days, run_id, lock)
-        except AlreadyRunning as error:
-            status, errors = "skipped", [f"skipped: {error}"]
-        if errors is not None:
+    status, errors = _run_child(runtime, site, kind, days, run_id)
+    if errors is not None:
+        with open_archive(runtime.db) as archive:
             archive.finish_run(run_id, status, errors=errors)
     logger.info("%s:%s run %s %s", site, kind, run_id, status)
     return status
 
 
-def record_without_crawl(site: str, kind: str, status: str, scheduled_at: datetime | None, reason: str) -> int:
-    """A firing that never started a crawl (missed, or skipped because the job was still running)."""
-    run_id = record_run_without_crawl(_runtime().db, site, f"schedule:{kind}", status, reason, scheduled_at)
-    logger.warning("%s:%s %s: %s", site, kind, status, reason)
-    return run_id
+def run_queued(run_id: int, site: str, kind: str, days: int = 7, redelivered: bool = False) -> str:
+    """A fleet worker's job: crawl a queued run; safe to receive twice. Returns the status it leaves.
+
+    A run already taken is left alone, unless this is a redelivery (its worker died before acknowledging):
+    then, once the firing's latest attempt has ended (or is found dead), it is retried as the next attempt.
+    """
+    with open_archive(_runtime().db) as archive:
+        run = archive.latest_attempt(run_id) if redelivered else archive.get_run(run_id)
+        if run is not None and run["status"] == "running" and redelivered:
+            run = _settled(archive, run["id"])
+        if run is None or run["status"] == "running":
+            return "gone" if run is None else "running"  # not ours: another worker is crawling it
+        if run["status"] != "queued":
+            if not redelivered or run["status"] != "interrupted" or run["attempt"] >= MAX_ATTEMPTS:
+                return str(run["status"])
+            retry = archive.retry_run(run["id"])
+            if retry is None:
+                return "retried"  # another worker made the retry first
+            logger.warning("%s:%s run %s was interrupted with its worker; retrying as run %s", site, kind,
+                           run["id"], retry)
+            run_id = retry
+    return crawl_run(run_id, site, kind, days)
+
+
+def _settled(archive: Archive, run_id: int) -> dict[str, Any] | None:
+    """The run once its crawl has ended or is found dead (closed interrupted), else as it still is."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        archive.close_dead_runs()
+        run = archive.get_run(run_id)
+        if run is None or run["status"] != "running" or time.monotonic() >= deadline:
+            return run
+        time.sleep(2)
 
 
 def record_run_without_crawl(db: str | None, site: str, trigger: str, status: str, reason: str,
                              scheduled_at: datetime | None = None) -> int:
-    """A ledger row, already closed, for a run that never crawled: the daemon's and cron's skips alike."""
+    """A ledger row, already closed, for a run that never crawled (cron's `hljnews crawl` finding the lock held)."""
     with open_archive(db, create=True) as archive:
         run_id = archive.start_run(spider=site, site=site, trigger=trigger, scheduled_at=scheduled_at)
         archive.finish_run(run_id, status, errors=[reason])
@@ -73,63 +110,59 @@ def record_run_without_crawl(db: str | None, site: str, trigger: str, status: st
 def crawl_command(runtime: Runtime, site: str, kind: str, days: int, run_id: int) -> list[str]:
     base = list(runtime.config.scheduler.crawl_command) or [sys.executable, "-m", "jobs", "crawl"]
     args = [site, "--quiet", "--mode", kind, "--recent-days", str(days), "--run-id", str(run_id),
-            "--trigger", f"schedule:{kind}", "--lock-held"]
+            "--trigger", f"schedule:{kind}"]
     return base + args + (["--db", runtime.db] if runtime.db else [])
 
 
-def _run_child(runtime: Runtime, site: str, kind: str, days: int, run_id: int, lock: CrawlLock
-               ) -> tuple[str, list[str] | None]:
+def _run_child(runtime: Runtime, site: str, kind: str, days: int, run_id: int) -> tuple[str, list[str] | None]:
     """Run the crawl; (status, errors) when this side must close the run record, else (status, None)."""
     if runtime.stopping.is_set():
-        return "interrupted", ["the daemon was stopping"]
+        return "interrupted", ["interrupted: the scheduler was stopping"]
+    timeout = runtime.config.scheduler.crawl_timeout_seconds
     with tempfile.TemporaryFile() as stderr:
         child = subprocess.Popen(crawl_command(runtime, site, kind, days, run_id), stdout=subprocess.DEVNULL,
                                  stderr=stderr, env=_child_env(runtime), start_new_session=True)
         with runtime.lock:
             runtime.children.add(child)
         try:
-            stopped = _wait(child, runtime.config.scheduler.crawl_timeout_seconds, lock)
+            timed_out = _wait(child, timeout)
         finally:
             with runtime.lock:
                 runtime.children.discard(child)
         stderr.seek(0)
         tail = [line for line in stderr.read().decode("utf-8", "replace").splitlines() if line.strip()][-3:]
-    if stopped == "timeout":
-        return "timeout", [f"crawl still running after {runtime.config.scheduler.crawl_timeout_seconds:g} s; stopped"]
-    if stopped == "lock":
-        return "interrupted", ["interrupted: lost the site's crawl lock and could not take it again; stopped"]
     with open_archive(runtime.db) as archive:
         run = archive.get_run(run_id)
-    if run is not None and run["status"] != "running":
-        return run["status"], None  # the crawl closed its own record
+    if run is None:
+        return "gone", None
+    ours = run["pid"] == child.pid or run["status"] == "queued"  # taken by this child, or by nobody
+    if timed_out and ours:
+        return "timeout", [f"crawl still running after {timeout:g} s; stopped"]
+    if run["status"] not in OPEN_STATUSES:
+        return run["status"], None  # the crawl closed its own record (skipped included)
+    if not ours:
+        return "running", None  # another delivery's crawl took the run: it is not this side's to close
     if runtime.stopping.is_set():
-        return "interrupted", ["stopped with the daemon"]
+        return "interrupted", ["interrupted: stopped with the scheduler"]
     return "failed", [f"crawl process exited with status {child.returncode}", *tail]
 
 
 def _child_env(runtime: Runtime) -> dict[str, str]:
-    """The daemon's config names the configured outlets too: the crawl child must read the same file."""
-    env = dict(runtime.env if runtime.env is not None else os.environ)
+    """The config names the configured outlets too: the crawl child must read the same file."""
+    env = dict(runtime.env if runtime.env is not None else os.environ) | parent_env()
     if runtime.config.path != DEFAULT_CONFIG:
         env["HLJNEWS_CONFIG"] = str(runtime.config.path)
     return env
 
 
-def _wait(child: subprocess.Popen[bytes], timeout: float, lock: CrawlLock) -> str | None:
-    """Wait for the child; stop it (TERM, then KILL) past the timeout or once the site lock is lost for good.
-
-    Returns why it was stopped ("timeout" or "lock"), None if it ended by itself.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            child.wait(timeout=max(0.0, min(LOCK_CHECK_SECONDS, deadline - time.monotonic())))
-            return None
-        except subprocess.TimeoutExpired:
-            reason = "timeout" if time.monotonic() >= deadline else None if lock.verify() else "lock"
-        if reason:
-            stop_child(child)
-            return reason
+def _wait(child: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait for the child; True if it was still running at the timeout (then it has been stopped)."""
+    try:
+        child.wait(timeout=timeout)
+        return False
+    except subprocess.TimeoutExpired:
+        stop_child(child)
+        return True
 
 
 def stop_child(child: subprocess.Popen[bytes]) -> None:
@@ -146,5 +179,5 @@ def stop_child(child: subprocess.Popen[bytes]) -> None:
 
 def _runtime() -> Runtime:
     if RUNTIME is None:
-        raise RuntimeError("jobs.tasks.RUNTIME is set by the daemon before any job runs")
+        raise RuntimeError("jobs.tasks.RUNTIME is set by the daemon or the worker before any job runs")
     return RUNTIME

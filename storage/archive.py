@@ -10,7 +10,7 @@ from typing import Any, Self
 
 from sqlalchemy import Connection, Engine
 
-from storage import articles, counts, hot_lists, raw_pages, runs
+from storage import articles, counts, hot_lists, raw_pages, runs, scheduler_state
 from storage.database import RETRY_SECONDS, Database
 from storage.engine import sqlite_path
 from storage.locks import CrawlLock, held_lock
@@ -23,6 +23,7 @@ from storage.times import optional_instant, require_instant, utc_now
 from storage.watches import WatchCache
 
 BATCH_SIZE = 200  # rows per read transaction when iterating
+SCHEDULER_LOCK = "_scheduler"  # a lock name no site key can take (site keys start with a letter)
 EXPORT_BATCH = 500
 
 
@@ -83,6 +84,10 @@ class Archive(MonitoringMethods):
             return CrawlLock(site, self.url, lock_file=Path("data/memory") / "locks" / f"{site}.lock")
         return CrawlLock(site, self.url, database_url=self._db.engine.url, retry_seconds=self._db.retry_seconds)
 
+    def scheduler_lock(self) -> CrawlLock:
+        """The lock the active scheduler of this archive holds (leader election); `with` raises AlreadyRunning."""
+        return self.crawl_lock(SCHEDULER_LOCK)
+
     def held_lock(self, site: str) -> CrawlLock | None:
         """The site's crawl lock if this process holds it (taken by whoever started the crawl), else None."""
         return held_lock(self.url, site)
@@ -95,6 +100,46 @@ class Archive(MonitoringMethods):
         row = runs.new_run_row(spider, site, trigger, optional_instant(started_at, "started_at") or utc_now(),
                                optional_instant(scheduled_at, "scheduled_at"))
         return self._db.write(lambda conn: runs.start_run(conn, row))
+
+    def claim_firing(self, site: str, trigger: str, scheduled_at: datetime, *, status: str = "queued",
+                     reason: str | None = None, owned: bool = True) -> int | None:
+        """The run of one scheduled firing, unless that firing was recorded already (then None).
+
+        status "queued": a run that a crawl process will take (take_run); owned: this process starts it,
+        otherwise it waits in a queue for a worker. Any other status ("missed", "skipped") is recorded closed,
+        with reason as its error line.
+        """
+        now = utc_now()
+        row = runs.new_run_row(site, site, trigger, now, require_instant(scheduled_at, "scheduled_at"), status,
+                               owned=owned and status == "queued")
+        if status != "queued":
+            row |= {"finished_at": now, "errors": [reason] if reason else []}
+        return self._db.write(lambda conn: runs.claim_firing(conn, row))
+
+    def take_run(self, run_id: int) -> bool:
+        """Mark a queued run as running in this process (its pid and host); False if it is no longer queued."""
+        return self._db.write(lambda conn: runs.take_run(conn, run_id, utc_now()))
+
+    def close_queued_run(self, run_id: int, status: str, reason: str) -> bool:
+        """Close a run that never started (e.g. "skipped"); False if it was taken or closed meanwhile."""
+        return self._db.write(lambda conn: runs.close_queued(conn, run_id, status, [reason], utc_now()))
+
+    def retry_run(self, run_id: int) -> int | None:
+        """A queued run for the next attempt of run_id's firing; None if another process made it first."""
+        return self._db.write(lambda conn: runs.retry_run(conn, run_id, utc_now()))
+
+    def close_dead_runs(self) -> list[int]:
+        """Record runs whose process is gone as interrupted (this host by pid; elsewhere by the site lock)."""
+        return self._db.write(runs.mark_interrupted)
+
+    def save_scheduler_job(self, job: Mapping[str, Any]) -> None:
+        """Store one job's state: job, site, kind, schedule, timezone, days and next_run_at (aware or None)."""
+        optional_instant(job["next_run_at"], "next_run_at")
+        self._db.write(lambda conn: scheduler_state.save_job(conn, job))
+
+    def keep_scheduler_jobs(self, job_ids: list[str]) -> None:
+        """Forget the stored state of every job not in job_ids (no longer configured)."""
+        self._db.write(lambda conn: scheduler_state.keep_jobs(conn, list(job_ids)))
 
     def save_raw_page(self, url: str, body: bytes, headers: Mapping[str, str], fetched_at: datetime, *,
                       run_id: int | None = None, status: int = 200, site: str | None = None) -> None:
@@ -248,14 +293,27 @@ class Archive(MonitoringMethods):
     def runs(self, site: str | None = None, limit: int = 20, failed_only: bool = False) -> list[dict[str, Any]]:
         """The latest runs, newest first; failed_only keeps those not "ok" (and not still running).
 
-        A run still "running" whose process is gone from this host shows as "interrupted" (and is recorded
-        so when the archive is writable).
+        A run still "running" whose process is gone shows as "interrupted" (and is recorded so when the
+        archive is writable): on this host by its pid, on another host (PostgreSQL, scheduled runs) by its
+        site lock being free.
         """
         dead = set(self._db.read(runs.dead_runs))
         if dead and not self.read_only:
             self._db.write(runs.mark_interrupted)
             dead = set()
         return self._db.read(lambda conn: runs.runs(conn, site, limit, failed_only, dead))
+
+    def latest_attempt(self, run_id: int) -> dict[str, Any] | None:
+        """The newest attempt (retry) of run_id's firing; the run itself when it was never retried."""
+        return self._db.read(lambda conn: runs.latest_attempt(conn, run_id))
+
+    def queued_runs(self) -> list[dict[str, Any]]:
+        """Runs waiting in a queue for a worker (status queued, owned by no process), oldest first."""
+        return self._db.read(runs.queued_runs)
+
+    def scheduler_jobs(self) -> dict[str, dict[str, Any]]:
+        """The scheduler's stored state by job id: site, kind, schedule, timezone, days, next_run_at, updated_at."""
+        return self._db.read(scheduler_state.jobs)
 
     def get_run(self, run_id: int) -> dict[str, Any] | None:
         """One run by id."""

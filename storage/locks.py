@@ -4,6 +4,8 @@ SQLite archives use an fcntl lock file beside the database (locks/<site>.lock); 
 session advisory lock held on a connection of its own. Both are released by the operating system or the
 server when the holder dies, SIGKILL included: a crash never leaves a stale lock. A PostgreSQL restart
 drops the advisory lock with its connection: `verify()` notices and takes it again if nobody else has.
+A machine that vanishes (power, network) cannot close its connection: TCP keepalives on both ends make the
+server drop that session, and its locks, within about half a minute.
 """
 
 from __future__ import annotations
@@ -27,6 +29,24 @@ from storage.errors import AlreadyRunning, StorageError
 logger = logging.getLogger(__name__)
 # The locks this process holds, by (archive, site): a crawl started under a lock its caller took finds it.
 _HELD: dict[tuple[str, str], CrawlLock] = {}
+# libpq's keepalives notice a dead server; the session settings make the server notice a dead client.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
+SERVER_KEEPALIVES = ("SET tcp_keepalives_idle = 10", "SET tcp_keepalives_interval = 5",
+                     "SET tcp_keepalives_count = 3")
+
+
+def lock_key(name: str) -> int:
+    """The PostgreSQL advisory lock key of a site (or another named lock): 64 bits of a hash of its name."""
+    return int.from_bytes(hashlib.sha256(f"hljnews:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+def held_advisory_keys(conn: Connection) -> set[int]:
+    """The advisory lock keys some session holds in this database (any process, any machine)."""
+    rows = conn.execute(text(
+        "SELECT classid::bigint, objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"))
+    # A bigint key shows as its high and low 32 bits (classid, objid); put them back into a signed 64-bit key.
+    return {int.from_bytes(((high << 32) | low).to_bytes(8, "big"), "big", signed=True) for high, low in rows}
 
 
 def held_lock(archive: str, site: str) -> CrawlLock | None:
@@ -42,9 +62,10 @@ class CrawlLock:
         self.site, self.archive = site, archive
         self._path, self._retry_seconds = lock_file, retry_seconds
         # Its own unpooled engine: the lock's session must never be lent to, or disposed with, the archive's.
-        self._engine = create_engine(database_url, poolclass=NullPool, connect_args={"connect_timeout": 10}) \
+        self._engine = create_engine(database_url, poolclass=NullPool,
+                                     connect_args={"connect_timeout": 10, **KEEPALIVES}) \
             if database_url is not None else None
-        self._key = int.from_bytes(hashlib.sha256(f"hljnews:{site}".encode()).digest()[:8], "big", signed=True)
+        self._key = lock_key(site)
         self._file: IO[str] | None = None
         self._conn: Connection | None = None
 
@@ -143,6 +164,8 @@ class CrawlLock:
         except DBAPIError as exc:
             raise StorageError(f"cannot reach the archive to lock {self.site}: {first_line(exc)}") from None
         try:
+            for setting in SERVER_KEEPALIVES:
+                conn.execute(text(setting))
             taken = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key}).scalar())
             conn.commit()
         except DBAPIError as exc:

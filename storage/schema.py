@@ -47,8 +47,28 @@ crawl_runs = Table(
     Column("errors", JSONType, nullable=False),
     Column("pid", Integer),
     Column("hostname", String(255)),
+    # 1 for a firing's first run; a retry after its worker died is a new row with the next number.
+    Column("attempt", Integer, nullable=False, server_default="1"),
     Index(None, "site", "started_at"),
     Index(None, "status"),
+    # A scheduled firing is claimed once: a second scheduler (or a restarted one) cannot record it again.
+    # Manual runs have no scheduled_at, and NULLs never collide.
+    Index("ux_crawl_runs_firing", "site", "trigger", "scheduled_at", "attempt", unique=True),
+)
+
+# The scheduler's state, one row per configured job: the jobs themselves are rebuilt from the config file
+# at every start, so only what the config cannot say (when each job fires next) is kept here.
+scheduler_jobs = Table(
+    "scheduler_jobs",
+    metadata,
+    Column("job", String(200), primary_key=True),  # site:kind, e.g. hlj_people:full
+    Column("site", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("schedule", Text, nullable=False),  # the config's cron expression or "every N s"
+    Column("timezone", String(64), nullable=False),
+    Column("days", Integer, nullable=False),  # recent mode's age limit
+    Column("next_run_at", Instant),  # None: the job has no further firing
+    Column("updated_at", Instant, nullable=False),
 )
 
 # One row per page outcome, written in the same transaction as the page itself: run counts come from here.

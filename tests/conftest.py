@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from storage import Archive, open_archive
 
 BACKENDS = ["sqlite", "postgresql"]
+REDIS_URL = os.environ.get("HLJNEWS_TEST_REDIS", "redis://127.0.0.1:6379/13")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -103,3 +104,27 @@ def _empty_tables(url: str) -> None:
         names = ", ".join(table.name for table in metadata.sorted_tables)
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
+
+
+@pytest.fixture
+def broker() -> Iterator[str]:
+    """An empty Redis database for the test's queue; skips (fails when CI=true) if Redis is unreachable."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        client.flushdb()
+    except redis.RedisError as error:
+        reason = f"Redis unreachable at {REDIS_URL}: {str(error).splitlines()[0]}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    yield REDIS_URL
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def pg_url(pg_admin: Engine, pg_databases: list[str]) -> str:
+    """A new, empty PostgreSQL database of its own for one test."""
+    return new_pg_database(pg_admin, pg_databases)

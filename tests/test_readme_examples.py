@@ -16,8 +16,10 @@ from mirror import MirrorServer
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-# Commands that run until stopped: the daemon and the mirror server.
-LONG_RUNNING = {"run", "mirror"}
+# Commands that run until stopped: the daemon, a fleet worker and the mirror server.
+LONG_RUNNING = {"run", "worker", "mirror"}
+# A fleet example names a deployment's hosts; it runs against this machine's PostgreSQL and Redis instead.
+DEPLOYMENT_URL = re.compile(r"(?P<scheme>postgresql|redis)://\S+")
 
 
 def readme_examples() -> list[str]:
@@ -69,11 +71,15 @@ def test_a_readme_example_runs_as_printed(workplace: tuple[Path, dict[str, str]]
 
 @pytest.mark.parametrize("example", [e for e in readme_examples() if long_running(e)])
 def test_a_long_running_readme_example_starts_and_stops_on_sigterm(workplace: tuple[Path, dict[str, str]],
-                                                                   example: str) -> None:
+                                                                   example: str, request: pytest.FixtureRequest,
+                                                                   ) -> None:
     import signal
     import time
 
     place, env = workplace
+    if DEPLOYMENT_URL.search(example):
+        local = {"postgresql": request.getfixturevalue("pg_url"), "redis": request.getfixturevalue("broker")}
+        example = DEPLOYMENT_URL.sub(lambda url: local[url["scheme"]], example)
     process = subprocess.Popen(["bash", "-c", f"exec {example}"], cwd=place, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

@@ -16,7 +16,11 @@ PUBLIC = ["AlreadyRunning", "Archive", "ArchiveFull", "ArchiveNotFound", "Archiv
 ARCHIVE_METHODS = {
     # writes
     "start_run", "save_raw_page", "save_article", "save_hot_list", "record_failure", "record_failures",
-    "record_blocked", "finish_run", "mark_removed", "crawl_lock", "held_lock",
+    "record_blocked", "finish_run", "mark_removed", "crawl_lock", "held_lock", "scheduler_lock",
+    # the scheduler's ledger and state
+    "claim_firing", "take_run", "close_queued_run", "retry_run", "close_dead_runs", "queued_runs",
+    "latest_attempt",
+    "save_scheduler_job", "keep_scheduler_jobs", "scheduler_jobs",
     # reads
     "known_urls", "articles_due_for_refresh", "get_article", "iter_articles", "revision_diff", "search",
     "export_rows", "count_matches", "latest_hot_list", "hot_list_at", "story_history", "rank_history", "runs",

@@ -54,8 +54,8 @@ def extract(page: Path, url: str, headers: tuple[str, ...], config_path: Path | 
 @click.option("-v", "--verbose", is_flag=True, help="Log to the terminal too (the log file always gets it).")
 @click.option("--trigger", default="manual", hidden=True)
 @click.option("--run-id", type=click.IntRange(1, 2**63 - 1), default=None, hidden=True,
-              help="Fill in this existing run record.")
-@click.option("--lock-held", is_flag=True, hidden=True, help="The caller holds the site lock (the daemon).")
+              help="Take this queued run (a scheduler's) under the site lock and fill it in.")
+@click.option("--lock-held", is_flag=True, hidden=True, help="The caller holds the site lock itself.")
 @CONFIG_OPTION
 def crawl(sites: tuple[str, ...], all_sites: bool, db: str | None, max_list_pages: int | None,
           refresh: bool, mode: str, recent_days: int | None, scrapy_settings: tuple[str, ...], quiet: bool,
@@ -69,8 +69,10 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db: str | None, max_list_page
     Example: hljnews crawl hlj_people --max-list-pages 2 -s DOWNLOAD_DELAY=1
     """
     from crawler.sites import load_sites
+    from jobs.child import watch_parent
     from jobs.crawl import run_crawls
 
+    watch_parent()  # a scheduler's crawl child stops when the scheduler dies
     config, registry = load_sites(config_path)
     chosen = _chosen_sites(list(sites), all_sites, registry.keys())
     if run_id is not None:
@@ -84,7 +86,9 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db: str | None, max_list_page
         overrides["HLJNEWS_RECENT_DAYS"] = recent_days
     log_to_file(config.scheduler.log_file)
     with ExitStack() as locks:
-        if not lock_held:
+        if run_id is not None and not lock_held:
+            chosen = _take_run(locks, chosen, db, run_id)
+        elif not lock_held:
             chosen = _lock_sites(locks, chosen, db, trigger, quiet)
         results = run_crawls(chosen, db=db, config=config_path, overrides=overrides, log_to_terminal=verbose,
                              spider_args={"mode": mode}) if chosen else []
@@ -102,14 +106,14 @@ def _setting(text: str) -> tuple[str, str]:
 
 
 def _check_run(db: str | None, run_id: int, chosen: list[str]) -> None:
-    """--run-id names an open run of the one site crawled (the daemon's, recorded before the crawl)."""
+    """--run-id names an open run of the one site crawled (a scheduler's, recorded queued before the crawl)."""
     from storage import open_archive
 
     if len(chosen) != 1:
         raise click.UsageError("--run-id names the run of exactly one site")
     with open_archive(db) as archive:
         run = archive.get_run(run_id)
-    if run is None or run["site"] != chosen[0] or run["status"] != "running":
+    if run is None or run["site"] != chosen[0] or run["status"] not in ("queued", "running"):
         raise CliError(f"no open run {run_id} of {chosen[0]} in the archive")
 
 
@@ -207,6 +211,15 @@ def _lock_sites(locks: ExitStack, sites: list[str], db: str | None, trigger: str
             if not quiet:  # another crawl of the site is under way: nothing failed
                 click.echo(f"{site}: run {run_id} skipped: already running", err=True)
     return free
+
+
+def _take_run(locks: ExitStack, sites: list[str], db: str | None, run_id: int) -> list[str]:
+    """A scheduler's run: the site lock and the queued run taken here, else nothing to crawl (see jobs.child)."""
+    from jobs.child import take_run
+    from storage import open_archive
+
+    archive = locks.enter_context(open_archive(db, create=True))
+    return sites if take_run(locks, archive, sites[0], run_id) else []
 
 
 MAX_PAGE_BYTES = 16 * 1024 * 1024  # the crawl's own download limit (DOWNLOAD_MAXSIZE)

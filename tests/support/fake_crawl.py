@@ -1,7 +1,9 @@
 """A stand-in for `hljnews crawl` in scheduler tests: behaves as $FAKE_CRAWL says, in $FAKE_SLEEP seconds.
 
-ok: closes its run as ok; crash: exits 3 leaving the run open; hang: never ends;
-graceful: runs until SIGTERM, then closes its run as interrupted (as Scrapy does).
+Like the real crawl child it takes the site lock and its queued run first (closing the run `skipped` when the
+lock is held) and stops when its parent dies (jobs.child). Then — ok: closes its run as ok; crash: exits 3
+leaving the run open; hang: never ends; graceful: runs until SIGTERM, then closes its run as interrupted (as
+Scrapy does); stubborn: like graceful, but takes $FAKE_SLEEP seconds to close after SIGTERM.
 """
 
 import argparse
@@ -9,7 +11,9 @@ import os
 import signal
 import sys
 import time
+from contextlib import ExitStack
 
+from jobs.child import take_run, watch_parent
 from storage import open_archive
 
 
@@ -21,8 +25,18 @@ def main() -> int:
     args, _ = parser.parse_known_args()
     behaviour = os.environ.get("FAKE_CRAWL", "ok")
     seconds = float(os.environ.get("FAKE_SLEEP", "0.1"))
-    if behaviour == "graceful":
-        signal.signal(signal.SIGTERM, lambda *_: finish(args, "interrupted") or sys.exit(0))
+    watch_parent()
+    with ExitStack() as locks:
+        archive = locks.enter_context(open_archive(args.db, create=True))
+        if not take_run(locks, archive, args.site, args.run_id):
+            return 0
+        return crawl(args, behaviour, seconds)
+
+
+def crawl(args: argparse.Namespace, behaviour: str, seconds: float) -> int:
+    if behaviour in ("graceful", "stubborn"):
+        delay = seconds if behaviour == "stubborn" else 0
+        signal.signal(signal.SIGTERM, lambda *_: time.sleep(delay) or finish(args, "interrupted") or sys.exit(0))
         time.sleep(3600)
     if behaviour == "hang":
         time.sleep(3600)
