@@ -64,7 +64,7 @@ class Site(ABC):
         if article is None and listing is None and self.is_article_url(page.url) and _arrived_whole(page):
             article = self._generic_article(page, None)
         return ParsedPage(page.url, self.key, article=_printable_article(article), listing=listing,
-                          hot_list=[replace(entry, title=without_controls(entry.title)) for entry in hot_list])
+                          hot_list=[_printable_entry(entry) for entry in hot_list])
 
     def _generic_article(self, page: Page, error: UnknownTemplate | None) -> Article | None:
         """The generic extractor's reading of an article page in no template the parser knows.
@@ -137,9 +137,12 @@ class TemplateSite(Site):
 
     def article(self, root: html.HtmlElement, page: Page, listing: ListPage | None) -> Article | None:
         """The article of a page with the detail template's title or body (list pages have neither)."""
-        if listing is not None or not (self.title_path(root) or self.body_path(root)):
+        if listing is not None:
             return None
-        title = first_text(self.title_path(root))
+        titles = self.title_path(root)
+        if not (titles or self.body_path(root)):
+            return None
+        title = first_text(titles)
         if not title:
             raise UnknownTemplate(page.url, "article page without a title")
         return self.read_article(root, page, title)
@@ -164,6 +167,11 @@ def _printable_article(article: Article | None) -> Article | None:
     channel = replace(article.channel, name=without_controls(article.channel.name)) if article.channel else None
     images = [replace(image, caption=without_controls(image.caption)) for image in article.images]
     return replace(article, **texts, **names, channel=channel, images=images)
+
+
+def _printable_entry(entry: HotEntry) -> HotEntry:
+    """The entry with control characters taken out of its title (rebuilt only when it has any)."""
+    return replace(entry, title=without_controls(entry.title)) if has_controls(entry.title) else entry
 
 
 def _arrived_whole(page: Page) -> bool:

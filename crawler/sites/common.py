@@ -38,10 +38,27 @@ def first_text(nodes: Iterable[object]) -> str:
 
 def meta_content(root: html.HtmlElement, name: str) -> str:
     """The content of ``<meta name=...>`` (name compared case-insensitively), whitespace-normalised."""
-    for meta in root.iter("meta"):
-        if (meta.get("name") or "").lower() == name:
-            return normalize_space(meta.get("content"))
-    return ""
+    return meta_contents(root).get(name, "")
+
+
+def meta_contents(root: html.HtmlElement) -> dict[str, str]:
+    """``meta_content`` of every meta name on the page (lower-cased), from one walk of the tree: a parser reading
+    four meta tags would otherwise walk the whole page four times."""
+    return meta_names(root.iter("meta"))
+
+
+def meta_names(metas: Iterable[html.HtmlElement]) -> dict[str, str]:
+    """The first content of each name among these <meta> elements, whitespace-normalised."""
+    found: dict[str, str | None] = {}
+    for meta in metas:
+        found.setdefault((meta.get("name") or "").lower(), meta.get("content"))
+    return {name: normalize_space(content) for name, content in found.items()}
+
+
+def text_of(element: html.HtmlElement) -> str:
+    """``element.text_content()`` without its XPath call (comments and processing instructions left out alike):
+    the call costs more than the text of a short heading or paragraph."""
+    return "".join(element.itertext())
 
 
 def unique(values: Iterable[str]) -> list[str]:

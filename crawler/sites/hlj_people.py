@@ -12,7 +12,8 @@ without query or fragment, and page N of an article is canonicalised to page 1.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
@@ -21,7 +22,7 @@ from lxml import html
 from crawler.errors import ParseError, UnknownTemplate
 from crawler.models import Article, Channel, HotEntry, Image, ListPage, Page
 from crawler.sites.base import Site
-from crawler.sites.common import meta_content, unique, xpath
+from crawler.sites.common import meta_names, text_of, unique, xpath
 from crawler.text.bylines import parse_editors, parse_reporters, without_closing_byline
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
@@ -34,7 +35,6 @@ CHANNELS = {"220027": "省内要闻", "220024": "专稿", "220075": "地方视�
 _ARTICLE_PATH = re.compile(r"^/n\d?/\d{4}/\d{4}/c(?P<channel>\d+)-(?P<content>\d+)(?:-(?P<page>\d+))?\.html$")
 # Before 2012 articles lived under their channel: /GB/{channel}/{content id}.html (read by the generic extractor).
 _OLD_ARTICLE_PATH = re.compile(r"^/GB/(?:\d+/)*(?P<channel>\d+)/(?P<content>\d{5,})\.html$")
-_PAGER = "//div[contains(@class,'zdfy')]//a/@href"  # "下一页" links of a multi-page article
 # Template parts as (landmark, XPath relative to it): a landmark is the first <div> with that class or id,
 # found in one pass over the page, so no query scans the whole document more than once.
 Selectors = tuple[tuple[str, str], ...]
@@ -87,23 +87,48 @@ class HljPeople(Site):
 
     def article(self, root: html.HtmlElement, page: Page, listing: ListPage | None) -> Article | None:
         """The article of a page showing one of the known templates' title or body landmarks."""
-        marks = _landmarks(root)
-        if not marks.keys() & {key for key, _ in (*_BODY, *_TITLE)}:
+        scan = _scan(root)
+        if not scan.marks.keys() & {key for key, _ in (*_BODY, *_TITLE)}:
             return None
-        return _article(root, marks, page, self.normalize_url)
+        return _article(root, scan, page, self.normalize_url)
 
     def hot_list(self, root: html.HtmlElement, url: str) -> list[HotEntry]:
         return _hot_list(root, url)
 
 
-def _landmarks(root: html.HtmlElement) -> dict[str, html.HtmlElement]:
-    """The first <div> of each landmark class or id."""
+@dataclass(frozen=True)
+class _Scan:
+    """What the article needs from the whole page, found in one walk of its <div>, <meta> and <link> tags."""
+
+    marks: dict[str, html.HtmlElement]  # the first <div> of each landmark class or id
+    pagers: list[html.HtmlElement]  # <div>s of class *zdfy* (the "下一页" block), none inside another
+    metas: dict[str, str]  # meta_names
+    canonical: list[str]  # href of each <link rel=canonical> (rel in any case)
+
+
+def _scan(root: html.HtmlElement) -> _Scan:
     marks: dict[str, html.HtmlElement] = {}
-    for div in root.iter("div"):
-        for key in (*div.get("class", "").split(), div.get("id", "")):
-            if key in _LANDMARKS and key not in marks:
-                marks[key] = div
-    return marks
+    pagers: list[html.HtmlElement] = []
+    metas: list[html.HtmlElement] = []
+    canonical: list[str] = []
+    for element in root.iter("div", "meta", "link"):
+        if element.tag == "meta":
+            metas.append(element)
+        elif element.tag == "link":
+            rel, href = element.get("rel"), element.get("href")
+            if rel is not None and href is not None and rel.translate(_UPPER_CANONICAL) == "canonical":
+                canonical.append(href)
+        else:
+            classes = element.get("class", "")
+            for key in (*classes.split(), element.get("id", "")):
+                if key in _LANDMARKS and key not in marks:
+                    marks[key] = element
+            if "zdfy" in classes and not any(pager in pagers for pager in element.iterancestors("div")):
+                pagers.append(element)
+    return _Scan(marks, pagers, meta_names(metas), canonical)
+
+
+_UPPER_CANONICAL = str.maketrans("CANOIL", "canoil")  # XPath translate(@rel,'CANONICAL','canonical') as before
 
 
 def _all(marks: dict[str, html.HtmlElement], selectors: Selectors) -> list[html.HtmlElement]:
@@ -127,13 +152,14 @@ def _text(marks: dict[str, html.HtmlElement], selectors: Selectors) -> str:
 # -- articles --------------------------------------------------------------------------------------------
 
 
-def _article(root: html.HtmlElement, marks: dict[str, html.HtmlElement], page: Page,
-             normalize_url: Callable[[str], str]) -> Article:
+def _article(root: html.HtmlElement, scan: _Scan, page: Page, normalize_url: Callable[[str], str]) -> Article:
+    marks = scan.marks
     title = _text(marks, _TITLE)
     if not title:
         raise UnknownTemplate(page.url, "article page without a title")
     url = normalize_url(page.url)
-    pager = (normalize_url(urljoin(url, href.strip())) for href in xpath(_PAGER)(root))
+    hrefs = (a.get("href") for div in scan.pagers for a in div.iterdescendants("a") if a.get("href") is not None)
+    pager = (normalize_url(urljoin(url, href.strip())) for href in hrefs)
     page_urls = following_pages(pager, _content_page, url)  # before _body drops the pager from the tree
     container = _first(marks, _BODY)
     if container is not None:
@@ -148,12 +174,12 @@ def _article(root: html.HtmlElement, marks: dict[str, html.HtmlElement], page: P
     dateline_element = _first(marks, _DATELINE)
     dateline = normalize_space(dateline_element.text_content()) if dateline_element is not None else ""
     return Article(
-        url=page.url, canonical_url=_canonical_url(root, url, normalize_url), site=HljPeople.key, title=title,
-        body="\n".join(paragraphs),
-        published_at=_published_at(root, dateline, page.fetched_at), pretitle=_text(marks, _PRETITLE),
-        subtitle=_text(marks, _SUBTITLE), source=_source(root, dateline_element, dateline),
+        url=page.url, canonical_url=_canonical_url(scan.canonical, url, normalize_url), site=HljPeople.key,
+        title=title, body="\n".join(paragraphs),
+        published_at=_published_at(scan.metas, dateline, page.fetched_at), pretitle=_text(marks, _PRETITLE),
+        subtitle=_text(marks, _SUBTITLE), source=_source(scan.metas, dateline_element, dateline),
         authors=unique([*_authors(marks, paragraphs), *closing]),
-        editors=editors, channel=_channel(root, url), content_id=_content_id(root, url),
+        editors=editors, channel=_channel(root, scan.metas, url), content_id=_content_id(scan.metas, url),
         images=images, page_urls=page_urls,
     )
 
@@ -203,15 +229,15 @@ def _caption(img: html.HtmlElement, block: html.HtmlElement, title: str) -> str:
     return ""
 
 
-def _published_at(root: html.HtmlElement, dateline: str, fetched_at: datetime | None) -> datetime | None:
+def _published_at(metas: dict[str, str], dateline: str, fetched_at: datetime | None) -> datetime | None:
     """The visible dateline has the minute; meta publishdate has the date and anchors a year-less dateline."""
-    meta = parse_datetime(meta_content(root, "publishdate"))
+    meta = parse_datetime(metas.get("publishdate", ""))
     reference = meta + timedelta(days=1) if meta else fetched_at
     visible = parse_datetime(dateline, reference=reference) if dateline else None
     return visible or meta
 
 
-def _source(root: html.HtmlElement, element: html.HtmlElement | None, dateline: str) -> str:
+def _source(metas: dict[str, str], element: html.HtmlElement | None, dateline: str) -> str:
     """The dateline's "来源：" link (or text after it), else meta ``source``."""
     if element is not None and "来源" in dateline:
         links = element.findall(".//a")
@@ -219,7 +245,7 @@ def _source(root: html.HtmlElement, element: html.HtmlElement | None, dateline: 
         shown = _clean_source(links[0].text_content() if links else after.split(" ")[0] if after else "")
         if shown:
             return shown
-    return _clean_source(meta_content(root, "source"))
+    return _clean_source(metas.get("source", ""))
 
 
 def _clean_source(text: str) -> str:
@@ -231,8 +257,8 @@ def _authors(marks: dict[str, html.HtmlElement], paragraphs: list[str]) -> list[
     return unique(name for text in [*bylines, *paragraphs[:2], *paragraphs[-2:]] for name in parse_reporters(text))
 
 
-def _channel(root: html.HtmlElement, url: str) -> Channel | None:
-    match = re.search(r"\d+", meta_content(root, "catalogs"))
+def _channel(root: html.HtmlElement, metas: dict[str, str], url: str) -> Channel | None:
+    match = re.search(r"\d+", metas.get("catalogs", ""))
     url_match = _article_match(url)
     channel_id = match.group(0) if match else (url_match["channel"] if url_match else "")
     if not channel_id:
@@ -249,13 +275,12 @@ def _channel_name(root: html.HtmlElement) -> str:
     return crumbs[-1] if crumbs else title_parts[-2] if len(title_parts) >= 3 else ""
 
 
-def _content_id(root: html.HtmlElement, url: str) -> str:
+def _content_id(metas: dict[str, str], url: str) -> str:
     match = _article_match(url)
-    return meta_content(root, "contentid") or (match["content"] if match else "")
+    return metas.get("contentid") or (match["content"] if match else "")
 
 
-def _canonical_url(root: html.HtmlElement, url: str, normalize_url: Callable[[str], str]) -> str:
-    links = xpath("//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href")(root)
+def _canonical_url(links: list[str], url: str, normalize_url: Callable[[str], str]) -> str:
     canonical = normalize_url(urljoin(url, links[0].strip())) if links and links[0].strip() else url
     return re.sub(r"(c\d+-\d+)-\d+\.html$", r"\1.html", canonical)  # page N -> page 1
 
@@ -271,7 +296,7 @@ def _content_page(url: str) -> tuple[str, int] | None:
 
 def _hot_list(root: html.HtmlElement, url: str) -> list[HotEntry]:
     for heading in root.iter("h2", "h3", "h4", "h5"):
-        if normalize_space(heading.text_content()) not in _HOT_HEADINGS:
+        if normalize_space(text_of(heading)) not in _HOT_HEADINGS:
             continue
         lists = xpath("following-sibling::*[self::ul or self::ol][1] | ../following-sibling::*"
                               "[self::ul or self::ol][1]")(heading)
@@ -281,16 +306,32 @@ def _hot_list(root: html.HtmlElement, url: str) -> list[HotEntry]:
 
 
 def _hot_entries(items: html.HtmlElement, url: str) -> list[HotEntry]:
+    """Each <li> with a link, read by walking the elements (an XPath call per item costs more than the item)."""
     entries: list[HotEntry] = []
-    for position, li in enumerate(xpath("./li[.//a[@href]]")(items), start=1):
-        link = xpath(".//a[@href]")(li)[0]
-        rank_text = normalize_space(" ".join(xpath("./span/text() | ./em/text()")(li)))
+    for position, (li, link) in enumerate(_linked_items(items), start=1):
+        rank_text = normalize_space(" ".join(_rank_texts(li)))
         rank = int(rank_text) if rank_text.isdigit() else position
-        visible, full = normalize_space(link.text_content()), normalize_space(link.get("title"))
+        visible, full = normalize_space(text_of(link)), normalize_space(link.get("title"))
         shown = visible.rstrip("…. ").strip()
         title = full if full and (not visible or full.startswith(shown)) else visible
         entries.append(HotEntry(rank, title, urljoin(url, link.get("href").strip())))
     return entries
+
+
+def _linked_items(items: html.HtmlElement) -> Iterator[tuple[html.HtmlElement, html.HtmlElement]]:
+    """Each child <li> with its first <a href> (XPath ``./li[.//a[@href]]``, then ``.//a[@href]``)."""
+    for li in items.iterchildren("li"):
+        link = next((a for a in li.iterdescendants("a") if a.get("href") is not None), None)
+        if link is not None:
+            yield li, link
+
+
+def _rank_texts(li: html.HtmlElement) -> list[str]:
+    """The text nodes of the item's child <span>s and <em>s (XPath ``./span/text() | ./em/text()``)."""
+    texts: list[str] = []
+    for child in li.iterchildren("span", "em"):
+        texts.extend(text for text in (child.text, *(node.tail for node in child)) if text)
+    return texts
 
 
 # -- URLs ------------------------------------------------------------------------------------------------
