@@ -97,7 +97,7 @@ class Site(ABC):
         articles: list[str] = []
         pages: dict[int, str] = {}
         current = self.list_page_number(url)
-        for href in xpath("//a/@href")(root):
+        for href in xpath("descendant::a/@href")(root):
             link = self.normalize_url(urljoin(url, href.strip()))
             if self.is_article_url(link):
                 articles.append(link)

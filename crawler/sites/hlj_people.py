@@ -39,20 +39,23 @@ _OLD_ARTICLE_PATH = re.compile(r"^/GB/(?:\d+/)*(?P<channel>\d+)/(?P<content>\d{5
 # found in one pass over the page, so no query scans the whole document more than once.
 Selectors = tuple[tuple[str, str], ...]
 _BODY: Selectors = (("rm_txt_con", "."), ("rwb_zw", "."), ("box_con", "."), ("p_content", "."), ("artDet", "."))
-_TITLE: Selectors = (("rm_txt", ".//h1"), ("text_title", ".//h1"), ("articleCont", "./div[@class='title']/h2"))
-_PRETITLE: Selectors = (("rm_txt", ".//h3[@class='pre']"), ("text_title", "./h3"),
+# descendant::x rather than .//x: libxml2 evaluates .//x[…] two to three times slower, for the same elements.
+_TITLE: Selectors = (("rm_txt", "descendant::h1"), ("text_title", "descendant::h1"),
+                     ("articleCont", "./div[@class='title']/h2"))
+_PRETITLE: Selectors = (("rm_txt", "descendant::h3[@class='pre']"), ("text_title", "./h3"),
                         ("articleCont", "./div[@class='title']/h4"))
-_SUBTITLE: Selectors = (("rm_txt", ".//h4[@class='sub']"), ("text_title", "./h4"),
+_SUBTITLE: Selectors = (("rm_txt", "descendant::h4[@class='sub']"), ("text_title", "./h4"),
                         ("articleCont", "./div[@class='title']/h3"))
-_DATELINE: Selectors = (("rm_txt", ".//div[contains(@class,'col-1-1')]"), ("box01", "./div[@class='fl']"),
+_DATELINE: Selectors = (("rm_txt", "descendant::div[contains(@class,'col-1-1')]"), ("box01", "./div[@class='fl']"),
                         ("artOri", "."))
-_AUTHOR: Selectors = (("rm_txt", ".//div[contains(@class,'author')]"), ("text_title", ".//p[@class='author']"))
+_AUTHOR: Selectors = (("rm_txt", "descendant::div[contains(@class,'author')]"),
+                      ("text_title", "descendant::p[@class='author']"))
 _LANDMARKS = frozenset(key for selectors in (_BODY, _TITLE, _DATELINE, (("editor", "."),)) for key, _ in selectors)
-_EDITOR = ".//div[contains(@class,'edit')]"
+_EDITOR = "descendant::div[contains(@class,'edit')]"
 # Blocks inside the body container that are not the story: editor line, share line, print-edition note,
 # QR-code promos, the pager and the "next page" table.
 _NOT_BODY = ("script", "style", "noscript", "div[contains(@class,'edit')]", "p[contains(@class,'paper_num')]",
-             "p[.//span[@id='paper_num']]", "div[contains(@class,'tjewm')]", "div[contains(@class,'zdfy')]",
+             "p[descendant::span[@id='paper_num']]", "div[contains(@class,'tjewm')]", "div[contains(@class,'zdfy')]",
              "center", "*[contains(@class,'section-common-share-wrap')]")
 _BOILERPLATE = re.compile(
     r"^(?:分享让更多人看到|[(（]?\s*责编[：:]|点击进入.*>>$|《\s*人民日报\s*》\s*[（(].*版\s*[）)]$)"
@@ -185,11 +188,11 @@ def _article(root: html.HtmlElement, scan: _Scan, page: Page, normalize_url: Cal
 
 
 def _body(container: html.HtmlElement, url: str, title: str) -> tuple[list[str], list[Image]]:
-    for junk in xpath(" | ".join(f".//{expression}" for expression in _NOT_BODY))(container):
+    for junk in xpath(" | ".join(f"descendant::{expression}" for expression in _NOT_BODY))(container):
         junk.drop_tree()
     paragraphs: list[str] = []
     images: list[Image] = []
-    blocks = xpath(".//p")(container) or [container]
+    blocks = xpath("descendant::p")(container) or [container]
     for block in blocks:
         images.extend(_images(block, url, title))
         if _is_link_only(block):  # "点击进入…>>", related-story links
@@ -199,14 +202,14 @@ def _body(container: html.HtmlElement, url: str, title: str) -> tuple[list[str],
 
 
 def _is_link_only(block: html.HtmlElement) -> bool:
-    links = xpath(".//a")(block)
+    links = xpath("descendant::a")(block)
     text = normalize_space(block.text_content())
     return bool(links) and bool(text) and normalize_space("".join(a.text_content() for a in links)) == text
 
 
 def _images(block: html.HtmlElement, url: str, title: str) -> list[Image]:
     found = []
-    for img in xpath(".//img[@src]")(block):
+    for img in xpath("descendant::img[@src]")(block):
         src = urljoin(url, img.get("src").strip())
         if not src.startswith("http") or urlsplit(src).path.startswith("/img/"):  # template icons and logos
             continue
@@ -222,7 +225,7 @@ def _caption(img: html.HtmlElement, block: html.HtmlElement, title: str) -> str:
     if own_text and _CAPTION.search(own_text):
         return own_text
     following = block.getnext()
-    if following is not None and following.tag == "p" and not xpath(".//img")(following):
+    if following is not None and following.tag == "p" and not xpath("descendant::img")(following):
         text = normalize_space(following.text_content())
         if text and len(text) <= 120 and _CAPTION.search(text):
             return text
@@ -268,8 +271,9 @@ def _channel(root: html.HtmlElement, metas: dict[str, str], url: str) -> Channel
 
 def _channel_name(root: html.HtmlElement) -> str:
     """The breadcrumb's last link, else the middle of "<title>标题--频道--人民网"."""
-    crumbs = [normalize_space(a.text_content()) for a in xpath("//span[@id='rwb_navpath']//a | "
-                                                                "//div[@id='rwb_navpath' or @class='subNav']//a")(root)]
+    links = xpath("descendant::span[@id='rwb_navpath']/descendant::a"
+                  " | descendant::div[@id='rwb_navpath' or @class='subNav']/descendant::a")(root)
+    crumbs = [normalize_space(a.text_content()) for a in links]
     crumbs = [c for c in crumbs if c and c not in {"人民网", "首页"}]
     title_parts = [normalize_space(p) for p in (root.findtext(".//title") or "").split("--")]
     return crumbs[-1] if crumbs else title_parts[-2] if len(title_parts) >= 3 else ""
