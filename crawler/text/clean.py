@@ -25,7 +25,14 @@ def normalize_space(text: str | None) -> str:
 
 def element_lines(element: html.HtmlElement) -> list[str]:
     """The visible text of an element as normalised non-empty lines (a new line at <br> and block tags)."""
-    return [line for line in (normalize_space(part) for part in "".join(_pieces(element)).split("\n")) if line]
+    if len(element):
+        text = "".join(_pieces(element))
+    else:  # most paragraphs are a single text node: no walk needed
+        text = element.text or "" if isinstance(element.tag, str) and element.tag not in _SKIPPED_TAGS else ""
+    if "\n" not in text:
+        line = normalize_space(text)
+        return [line] if line else []
+    return [line for line in (normalize_space(part) for part in text.split("\n")) if line]
 
 
 def join_paragraphs(paragraphs: Iterable[str]) -> str:
