@@ -202,14 +202,18 @@ def _body(container: html.HtmlElement, url: str, title: str) -> tuple[list[str],
 
 
 def _is_link_only(block: html.HtmlElement) -> bool:
-    links = xpath("descendant::a")(block)
-    text = normalize_space(block.text_content())
-    return bool(links) and bool(text) and normalize_space("".join(a.text_content() for a in links)) == text
+    links = list(block.iterdescendants("a"))  # per paragraph, an XPath call would cost more than the walk
+    if not links:
+        return False
+    text = normalize_space(text_of(block))
+    return bool(text) and normalize_space("".join(text_of(a) for a in links)) == text
 
 
 def _images(block: html.HtmlElement, url: str, title: str) -> list[Image]:
     found = []
-    for img in xpath("descendant::img[@src]")(block):
+    for img in block.iterdescendants("img"):
+        if img.get("src") is None:
+            continue
         src = urljoin(url, img.get("src").strip())
         if not src.startswith("http") or urlsplit(src).path.startswith("/img/"):  # template icons and logos
             continue
@@ -221,12 +225,12 @@ def _caption(img: html.HtmlElement, block: html.HtmlElement, title: str) -> str:
     alt = normalize_space(img.get("alt"))
     if alt and alt != title:
         return alt
-    own_text = normalize_space(block.text_content())
+    own_text = normalize_space(text_of(block))
     if own_text and _CAPTION.search(own_text):
         return own_text
     following = block.getnext()
-    if following is not None and following.tag == "p" and not xpath("descendant::img")(following):
-        text = normalize_space(following.text_content())
+    if following is not None and following.tag == "p" and next(following.iterdescendants("img"), None) is None:
+        text = normalize_space(text_of(following))
         if text and len(text) <= 120 and _CAPTION.search(text):
             return text
     return ""
