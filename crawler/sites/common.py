@@ -36,23 +36,26 @@ def first_text(nodes: Iterable[object]) -> str:
     return ""
 
 
-def meta_content(root: html.HtmlElement, name: str) -> str:
-    """The content of ``<meta name=...>`` (name compared case-insensitively), whitespace-normalised."""
-    return meta_contents(root).get(name, "")
+class MetaTags:
+    """A page's ``<meta name=...>`` tags (names compared case-insensitively, the first tag of a name counts), read
+    in one walk of the tree: a parser reading four meta tags would otherwise walk the whole page four times."""
 
+    __slots__ = ("_contents",)
 
-def meta_contents(root: html.HtmlElement) -> dict[str, str]:
-    """``meta_content`` of every meta name on the page (lower-cased), from one walk of the tree: a parser reading
-    four meta tags would otherwise walk the whole page four times."""
-    return meta_names(root.iter("meta"))
+    def __init__(self, metas: Iterable[html.HtmlElement]) -> None:
+        contents: dict[str, str | None] = {}
+        for meta in metas:
+            contents.setdefault((meta.get("name") or "").lower(), meta.get("content"))
+        self._contents = contents
 
+    @classmethod
+    def of(cls, root: html.HtmlElement) -> MetaTags:
+        """Every meta tag of the page."""
+        return cls(root.iter("meta"))
 
-def meta_names(metas: Iterable[html.HtmlElement]) -> dict[str, str]:
-    """The first content of each name among these <meta> elements, whitespace-normalised."""
-    found: dict[str, str | None] = {}
-    for meta in metas:
-        found.setdefault((meta.get("name") or "").lower(), meta.get("content"))
-    return {name: normalize_space(content) for name, content in found.items()}
+    def text(self, name: str) -> str:
+        """The content of the (lower-case) name, whitespace-normalised; "" without such a tag."""
+        return normalize_space(self._contents.get(name))
 
 
 def text_of(element: html.HtmlElement) -> str:

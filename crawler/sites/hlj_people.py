@@ -22,7 +22,7 @@ from lxml import html
 from crawler.errors import ParseError, UnknownTemplate
 from crawler.models import Article, Channel, HotEntry, Image, ListPage, Page
 from crawler.sites.base import Site
-from crawler.sites.common import meta_names, text_of, unique, xpath
+from crawler.sites.common import MetaTags, text_of, unique, xpath
 from crawler.text.bylines import parse_editors, parse_reporters, without_closing_byline
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
@@ -105,7 +105,7 @@ class _Scan:
 
     marks: dict[str, html.HtmlElement]  # the first <div> of each landmark class or id
     pagers: list[html.HtmlElement]  # <div>s of class *zdfy* (the "下一页" block), none inside another
-    metas: dict[str, str]  # meta_names
+    metas: MetaTags
     canonical: list[str]  # href of each <link rel=canonical> (rel in any case)
 
 
@@ -128,7 +128,7 @@ def _scan(root: html.HtmlElement) -> _Scan:
                     marks[key] = element
             if "zdfy" in classes and not any(pager in pagers for pager in element.iterancestors("div")):
                 pagers.append(element)
-    return _Scan(marks, pagers, meta_names(metas), canonical)
+    return _Scan(marks, pagers, MetaTags(metas), canonical)
 
 
 _UPPER_CANONICAL = str.maketrans("CANOIL", "canoil")  # XPath translate(@rel,'CANONICAL','canonical') as before
@@ -236,15 +236,15 @@ def _caption(img: html.HtmlElement, block: html.HtmlElement, title: str) -> str:
     return ""
 
 
-def _published_at(metas: dict[str, str], dateline: str, fetched_at: datetime | None) -> datetime | None:
+def _published_at(metas: MetaTags, dateline: str, fetched_at: datetime | None) -> datetime | None:
     """The visible dateline has the minute; meta publishdate has the date and anchors a year-less dateline."""
-    meta = parse_datetime(metas.get("publishdate", ""))
+    meta = parse_datetime(metas.text("publishdate"))
     reference = meta + timedelta(days=1) if meta else fetched_at
     visible = parse_datetime(dateline, reference=reference) if dateline else None
     return visible or meta
 
 
-def _source(metas: dict[str, str], element: html.HtmlElement | None, dateline: str) -> str:
+def _source(metas: MetaTags, element: html.HtmlElement | None, dateline: str) -> str:
     """The dateline's "来源：" link (or text after it), else meta ``source``."""
     if element is not None and "来源" in dateline:
         links = element.findall(".//a")
@@ -252,7 +252,7 @@ def _source(metas: dict[str, str], element: html.HtmlElement | None, dateline: s
         shown = _clean_source(links[0].text_content() if links else after.split(" ")[0] if after else "")
         if shown:
             return shown
-    return _clean_source(metas.get("source", ""))
+    return _clean_source(metas.text("source"))
 
 
 def _clean_source(text: str) -> str:
@@ -264,8 +264,8 @@ def _authors(marks: dict[str, html.HtmlElement], paragraphs: list[str]) -> list[
     return unique(name for text in [*bylines, *paragraphs[:2], *paragraphs[-2:]] for name in parse_reporters(text))
 
 
-def _channel(root: html.HtmlElement, metas: dict[str, str], url: str) -> Channel | None:
-    match = re.search(r"\d+", metas.get("catalogs", ""))
+def _channel(root: html.HtmlElement, metas: MetaTags, url: str) -> Channel | None:
+    match = re.search(r"\d+", metas.text("catalogs"))
     url_match = _article_match(url)
     channel_id = match.group(0) if match else (url_match["channel"] if url_match else "")
     if not channel_id:
@@ -283,9 +283,9 @@ def _channel_name(root: html.HtmlElement) -> str:
     return crumbs[-1] if crumbs else title_parts[-2] if len(title_parts) >= 3 else ""
 
 
-def _content_id(metas: dict[str, str], url: str) -> str:
+def _content_id(metas: MetaTags, url: str) -> str:
     match = _article_match(url)
-    return metas.get("contentid") or (match["content"] if match else "")
+    return metas.text("contentid") or (match["content"] if match else "")
 
 
 def _canonical_url(links: list[str], url: str, normalize_url: Callable[[str], str]) -> str:

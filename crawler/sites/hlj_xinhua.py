@@ -20,7 +20,7 @@ from lxml import etree, html
 from crawler.errors import ParseError
 from crawler.models import Article, Channel, Image, Page
 from crawler.sites.base import TemplateSite
-from crawler.sites.common import first_text, meta_contents, unique, xpath
+from crawler.sites.common import MetaTags, first_text, unique, xpath
 from crawler.text.bylines import parse_editors, parse_reporters, without_closing_byline
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
@@ -105,7 +105,7 @@ def _article(root: html.HtmlElement, page: Page, title: str, normalize_url: Call
     own = _old_content_page(url)
     hrefs = _PAGE_HREFS(root) if own is None or own[1] == 1 else _HREFS(root)
     page_urls = following_pages((normalize_url(urljoin(url, href.strip())) for href in hrefs), _old_content_page, url)
-    metas = meta_contents(root)
+    metas = MetaTags.of(root)
     byline = first_text(_EDITOR(root))  # before _body: the editor box may sit inside the body container
     containers = _BODY(root)
     paragraphs, images = _body(containers[0], page.url) if containers else ([], [])
@@ -118,7 +118,7 @@ def _article(root: html.HtmlElement, page: Page, title: str, normalize_url: Call
         authors=unique([*(n for text in [_writer_byline(byline), *paragraphs[:2], *paragraphs[-2:]]
                           for n in parse_reporters(text)), *closing]),
         editors=parse_editors(_editor_text(byline)), channel=_channel(root, metas, url),
-        content_id=metas.get("contentid") or _content_id(url), images=images, page_urls=page_urls,
+        content_id=metas.text("contentid") or _content_id(url), images=images, page_urls=page_urls,
     )
 
 
@@ -164,7 +164,7 @@ def _editor_text(byline: str) -> str:
     return re.sub(r"(?<!责任)编辑\s*[：:]", "责任编辑：", text)
 
 
-def _published_at(root: html.HtmlElement, metas: dict[str, str]) -> datetime | None:
+def _published_at(root: html.HtmlElement, metas: MetaTags) -> datetime | None:
     for node in _TIME(root):
         text = normalize_space(node if isinstance(node, str) else node.text_content())
         # news.cn splits the header time as "2024 05/09 22:27:02"
@@ -172,20 +172,20 @@ def _published_at(root: html.HtmlElement, metas: dict[str, str]) -> datetime | N
         found = parse_datetime(text)
         if found is not None:
             return found
-    return parse_datetime(metas.get("publishdate", ""))
+    return parse_datetime(metas.text("publishdate"))
 
 
-def _source(root: html.HtmlElement, metas: dict[str, str]) -> str:
+def _source(root: html.HtmlElement, metas: MetaTags) -> str:
     for sources in _SOURCES:
         shown = re.sub(r"^来源\s*[：:]\s*", "", first_text(sources(root)))
         if shown:
             return shown
-    return metas.get("source", "")
+    return metas.text("source")
 
 
-def _channel(root: html.HtmlElement, metas: dict[str, str], url: str) -> Channel | None:
+def _channel(root: html.HtmlElement, metas: MetaTags, url: str) -> Channel | None:
     match = _article_match(url)
-    channel_id = metas.get("catalogs", "") or (match["channel"] or "" if match else "")
+    channel_id = metas.text("catalogs") or (match["channel"] or "" if match else "")
     name = first_text(_COLUMN(root))
     return Channel(channel_id, name) if channel_id or name else None
 
