@@ -33,23 +33,26 @@ PLATFORM_DOMAINS = ("news.cn",)  # every Xinhua channel shares these URL forms
 _NEW_PATH = re.compile(r"^/(?:(?P<channel>[\w/]+?)/)?(?P<date>\d{8})/(?P<hex>[0-9a-f]{32})/c\.html$")
 _OLD_PATH = re.compile(r"^/(?:(?P<channel>[\w/]+?)/)?(?:\d{4}-\d{2}/\d{2})/c_(?P<id>\d+)(?:_(?P<page>\d+))?\.htm$")
 # descendant::x, not //x: libxml2 runs //x[…] as a walk of every node's children, two to three times slower; on
-# the root <html> element (what parse_html returns) the two select the same elements.
-_TITLE = etree.XPath("descendant::h1[@id='title']"
-                     " | descendant::div[contains(@class,'head-line')]/h1/span[@class='title']"
-                     " | descendant::div[contains(@class,'head-line')]/h1[not(span[@class='title'])]")
+# the root <html> element (what parse_html returns) the two select the same elements. Where a step can start
+# from a rarer element (an <h1>, a <span> of one class) and test its parent, it does: the same nodes, found
+# without testing every <div> of the page (the title from one walk of the <h1>s instead of three of the <div>s).
+_TITLE = etree.XPath("descendant::h1[@id='title' or (parent::div[contains(@class,'head-line')]"
+                     " and not(span[@class='title']))]"
+                     " | descendant::h1[parent::div[contains(@class,'head-line')]]/span[@class='title']")
 _BODY = etree.XPath("descendant::span[@id='detailContent']"
                     " | descendant::div[@id='detail'][not(descendant::span[@id='detailContent'])]")
-_TIME = etree.XPath("descendant::div[@class='source']/span[@class='time'] | descendant::div[contains(@class,'mheader')]"
-                    "/div[@class='info']/text()[1] | descendant::div[contains(@class,'header-time')]")
-_SOURCES = (etree.XPath("descendant::div[@class='source']/span[@class='sourceText']"),
+_TIME = etree.XPath("descendant::span[@class='time'][parent::div[@class='source']]"
+                    " | descendant::div[@class='info'][parent::div[contains(@class,'mheader')]]/text()[1]"
+                    " | descendant::div[contains(@class,'header-time')]")
+_SOURCES = (etree.XPath("descendant::span[@class='sourceText'][parent::div[@class='source']]"),
             etree.XPath("descendant::div[@class='source']"))
-_EDITOR = etree.XPath("descendant::div[@id='articleEdit']/descendant::span[@class='editor']")
+_EDITOR = etree.XPath("descendant::span[@class='editor'][ancestor::div[@id='articleEdit']]")
 _COLUMN = etree.XPath("descendant::a[@class='curColumn'] | descendant::span[contains(@class,'curNews')]")
-# Inside the body container but not the story: pager, tags/editor box, corrections link, video player.
 _HREFS = etree.XPath("descendant::a/@href")
 # Only a link naming a c_N_M.htm file resolves to a later page of an older article; a link without "c_" resolves to
 # another file or (empty, "?…", "#…") to this page, which following_pages counts only when it is a later page itself.
 _PAGE_HREFS = etree.XPath("descendant::a/@href[contains(., 'c_')]")
+# Inside the body container but not the story: pager, tags/editor box, corrections link, video player.
 _NOT_BODY = etree.XPath("descendant::script | descendant::style | descendant::center[contains(@class,'xinhuaPager')]"
                         " | descendant::div[@id='articleEdit']"
                         " | descendant::*[contains(@class,'tiyi1')] | descendant::div[starts-with(@id,'DH-PLAYERID')]")
