@@ -17,7 +17,7 @@ from lxml import etree, html
 from crawler.errors import ParseError
 from crawler.models import Article, Channel, Image, Page
 from crawler.sites.base import TemplateSite
-from crawler.sites.common import first_text, unique
+from crawler.sites.common import first_text, text_of, unique
 from crawler.text.bylines import parse_editors, parse_reporters, without_closing_byline
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
@@ -133,12 +133,18 @@ def _images(block: html.HtmlElement, url: str) -> list[Image]:
         src = urljoin(url, (img.get("src") or "").strip())
         if not src.startswith("http") or "/images/" in urlsplit(src).path:  # template icons
             continue
-        alt, own = normalize_space(img.get("alt")), normalize_space(block.text_content())
-        following = block.getnext()
-        after = normalize_space(following.text_content()) if following is not None and following.tag == "p" else ""
-        caption = alt or (own if _CAPTION.search(own) else after if after and _CAPTION.search(after) else "")
-        found.append(Image(src, caption))
+        found.append(Image(src, normalize_space(img.get("alt")) or _caption(block)))
     return found
+
+
+def _caption(block: html.HtmlElement) -> str:
+    """The picture's block's own text, else the next paragraph's, when it reads as a caption (图为…, …摄)."""
+    own = normalize_space(text_of(block))
+    if _CAPTION.search(own):
+        return own
+    following = block.getnext()
+    after = normalize_space(text_of(following)) if following is not None and following.tag == "p" else ""
+    return after if after and _CAPTION.search(after) else ""
 
 
 def _channel(root: html.HtmlElement) -> Channel | None:

@@ -20,7 +20,7 @@ from lxml import etree, html
 from crawler.errors import ParseError
 from crawler.models import Article, Channel, Image, Page
 from crawler.sites.base import TemplateSite
-from crawler.sites.common import MetaTags, first_text, unique, xpath
+from crawler.sites.common import MetaTags, first_text, text_of, unique, xpath
 from crawler.text.bylines import parse_editors, parse_reporters, without_closing_byline
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
@@ -131,8 +131,8 @@ def _body(container: html.HtmlElement, url: str) -> tuple[list[str], list[Image]
     paragraphs: list[str] = []
     images: list[Image] = []
     for block in xpath("./p | ./div | ./center")(container) or [container]:
-        for img in xpath("descendant::img[@src]")(block):
-            image = _image(img, block, url)
+        for img in block.iterdescendants("img"):  # per block, an XPath call would cost more than the walk
+            image = _image(img, block, url) if img.get("src") is not None else None
             if image is not None:
                 images.append(image)
         paragraphs.extend(line for line in element_lines(block) if not _BOILERPLATE.match(line))
@@ -144,9 +144,9 @@ def _image(img: html.HtmlElement, block: html.HtmlElement, url: str) -> Image | 
     if not src.startswith("http") or "zxcode_" in src:  # the share QR code
         return None
     alt = normalize_space(img.get("alt"))
-    own = normalize_space(block.text_content())
     if alt:
         return Image(src, alt)
+    own = normalize_space(text_of(block))
     if own and _CAPTION.search(own):
         return Image(src, own)
     following = block.getnext()
