@@ -131,7 +131,8 @@ def main() -> int:
                 missed.append(f"hlj_people ratio to trafilatura {ratio:.1f}x < {TARGET_RATIO:g}x")
             pace = "reached" if rates["ours"] >= TARGET_PAGES else "not reached on this machine"
             notes.append(f"hlj_people {rates['ours']:,.0f} pages/s, {TARGET_PAGES:,.0f} on one core: {pace}")
-    print(*notes, sep="\n")
+    for note in notes:
+        print(note)
     print(f"targets: site parsers >= {TARGET_SHARE:.0%} of bare lxml, hlj_people >= {TARGET_RATIO:g}x trafilatura: "
           + ("OK" if not missed else "BELOW TARGET: " + "; ".join(missed)))
     return 1 if args.check and missed else 0
