@@ -61,6 +61,8 @@ class MetaTags:
 def text_of(element: html.HtmlElement) -> str:
     """``element.text_content()`` without its XPath call (comments and processing instructions left out alike):
     the call costs more than the text of a short heading or paragraph."""
+    if not len(element):  # most headings, links and paragraphs: the one text node
+        return element.text or ""
     return "".join(element.itertext())
 
 
