@@ -115,19 +115,22 @@ def _scan(root: html.HtmlElement) -> _Scan:
     metas: list[html.HtmlElement] = []
     canonical: list[str] = []
     for element in root.iter("div", "meta", "link"):
-        if element.tag == "meta":
+        if element.tag == "div":
+            classes = element.get("class")
+            if classes:
+                for key in _LANDMARKS.intersection(classes.split()):
+                    marks.setdefault(key, element)
+                if "zdfy" in classes and not any(pager in pagers for pager in element.iterancestors("div")):
+                    pagers.append(element)
+            ident = element.get("id")
+            if ident in _LANDMARKS:
+                marks.setdefault(ident, element)
+        elif element.tag == "meta":
             metas.append(element)
-        elif element.tag == "link":
+        else:
             rel, href = element.get("rel"), element.get("href")
             if rel is not None and href is not None and rel.translate(_UPPER_CANONICAL) == "canonical":
                 canonical.append(href)
-        else:
-            classes = element.get("class", "")
-            for key in (*classes.split(), element.get("id", "")):
-                if key in _LANDMARKS and key not in marks:
-                    marks[key] = element
-            if "zdfy" in classes and not any(pager in pagers for pager in element.iterancestors("div")):
-                pagers.append(element)
     return _Scan(marks, pagers, MetaTags(metas), canonical)
 
 
