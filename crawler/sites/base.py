@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import replace
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree, html
 
@@ -18,7 +18,7 @@ from crawler.errors import ParseError, UnknownTemplate
 from crawler.generic import extract_article
 from crawler.html import parse_html
 from crawler.models import Article, HotEntry, ListPage, Page, ParsedPage
-from crawler.sites.common import first_text, join_pages, unique, xpath
+from crawler.sites.common import first_text, join_pages, join_url, unique, xpath
 from crawler.text.clean import has_controls, without_controls
 from crawler.urls import host_in, list_page_number, normalize_site_url, same_folder
 
@@ -98,7 +98,7 @@ class Site(ABC):
         pages: dict[int, str] = {}
         current = self.list_page_number(url)
         for href in xpath("descendant::a/@href")(root):
-            link = self.normalize_url(urljoin(url, href.strip()))
+            link = self.normalize_url(join_url(url, href.strip()))
             if self.is_article_url(link):
                 articles.append(link)
             elif self.is_list_url(link) and same_folder(link, url) and self.list_page_number(link) > current:

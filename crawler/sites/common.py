@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import cache
+from urllib.parse import urljoin
 
 from lxml import etree, html
 
@@ -56,6 +58,17 @@ class MetaTags:
     def text(self, name: str) -> str:
         """The content of the (lower-case) name, whitespace-normalised; "" without such a tag."""
         return normalize_space(self._contents.get(name))
+
+
+# A plain absolute http(s) URL: urljoin returns it unchanged, its parse and rebuild altering only what this
+# leaves out (an upper-case scheme, user info, an empty port, ";", "?" and "#" parts, spaces and controls).
+_PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~!$&'()*+,=:@%/-]*)?")
+
+
+def join_url(base: str, href: str) -> str:
+    """``urljoin(base, href)``, without parsing both when ``href`` is already a plain absolute URL (most links of
+    a hot list or channel list are; urljoin costs more than the rest of reading such a link)."""
+    return href if _PLAIN_ABSOLUTE.fullmatch(href) else urljoin(base, href)
 
 
 def text_of(element: html.HtmlElement) -> str:

@@ -22,7 +22,7 @@ from lxml import html
 from crawler.errors import ParseError, UnknownTemplate
 from crawler.models import Article, Channel, HotEntry, Image, ListPage, Page
 from crawler.sites.base import Site
-from crawler.sites.common import MetaTags, text_of, unique, xpath
+from crawler.sites.common import MetaTags, join_url, text_of, unique, xpath
 from crawler.text.bylines import parse_editors, parse_reporters, without_closing_byline
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
@@ -165,7 +165,7 @@ def _article(root: html.HtmlElement, scan: _Scan, page: Page, normalize_url: Cal
         raise UnknownTemplate(page.url, "article page without a title")
     url = normalize_url(page.url)
     hrefs = (a.get("href") for div in scan.pagers for a in div.iterdescendants("a") if a.get("href") is not None)
-    pager = (normalize_url(urljoin(url, href.strip())) for href in hrefs)
+    pager = (normalize_url(join_url(url, href.strip())) for href in hrefs)
     page_urls = following_pages(pager, _content_page, url)  # before _body drops the pager from the tree
     container = _first(marks, _BODY)
     if container is not None:
@@ -217,7 +217,7 @@ def _images(block: html.HtmlElement, url: str, title: str) -> list[Image]:
     for img in block.iterdescendants("img"):
         if img.get("src") is None:
             continue
-        src = urljoin(url, img.get("src").strip())
+        src = join_url(url, img.get("src").strip())
         if not src.startswith("http") or urlsplit(src).path.startswith("/img/"):  # template icons and logos
             continue
         found.append(Image(src, _caption(img, block, title)))
@@ -325,7 +325,7 @@ def _hot_entries(items: html.HtmlElement, url: str) -> list[HotEntry]:
         visible, full = normalize_space(text_of(link)), normalize_space(link.get("title"))
         shown = visible.rstrip("…. ").strip()
         title = full if full and (not visible or full.startswith(shown)) else visible
-        entries.append(HotEntry(rank, title, urljoin(url, link.get("href").strip())))
+        entries.append(HotEntry(rank, title, join_url(url, link.get("href").strip())))
     return entries
 
 
