@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree, html
 
 from crawler.errors import ParseError
 from crawler.models import Article, Channel, Image, Page
 from crawler.sites.base import TemplateSite
-from crawler.sites.common import first_text, text_of, unique
+from crawler.sites.common import first_text, join_url, text_of, unique
 from crawler.text.bylines import parse_editors, parse_reporters, without_closing_byline
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
@@ -83,7 +83,7 @@ class Dbw(TemplateSite):
 
 def _article(root: html.HtmlElement, page: Page, title: str, normalize_url: Callable[[str], str]) -> Article:
     url = normalize_url(page.url)
-    page_urls = following_pages((normalize_url(urljoin(url, href.strip())) for href in _PAGER(root)),
+    page_urls = following_pages((normalize_url(join_url(url, href.strip())) for href in _PAGER(root)),
                                 _content_page, url)
     editors = parse_editors(re.sub(r"(?<!责任)编辑\s*[：:]", "责任编辑：", first_text(_EDITOR(root))))
     containers = _BODY(root)
@@ -130,7 +130,7 @@ def _body(container: html.HtmlElement, url: str) -> tuple[list[str], list[Image]
 def _images(block: html.HtmlElement, url: str) -> list[Image]:
     found = []
     for img in block.iter("img"):
-        src = urljoin(url, (img.get("src") or "").strip())
+        src = join_url(url, (img.get("src") or "").strip())
         if not src.startswith("http") or "/images/" in urlsplit(src).path:  # template icons
             continue
         found.append(Image(src, normalize_space(img.get("alt")) or _caption(block)))
@@ -152,7 +152,7 @@ def _channel(root: html.HtmlElement) -> Channel | None:
     crumbs = _CRUMBS(root)
     if not crumbs:
         return None
-    parts = urlsplit(urljoin("http://www.dbw.cn/", crumbs[-1].get("href").strip()))
+    parts = urlsplit(join_url("http://www.dbw.cn/", crumbs[-1].get("href").strip()))
     folder = re.sub(r"/?(?:index(?:_\d+)?\.s?html?)?$", "", parts.path)
     return Channel(f"{parts.hostname}{folder}", normalize_space(crumbs[-1].text_content()))
 

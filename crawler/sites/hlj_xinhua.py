@@ -13,14 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree, html
 
 from crawler.errors import ParseError
 from crawler.models import Article, Channel, Image, Page
 from crawler.sites.base import TemplateSite
-from crawler.sites.common import MetaTags, first_text, text_of, unique, xpath
+from crawler.sites.common import MetaTags, first_text, join_url, text_of, unique, xpath
 from crawler.text.bylines import parse_editors, parse_reporters, without_closing_byline
 from crawler.text.clean import element_lines, normalize_space
 from crawler.text.dates import parse_datetime
@@ -107,7 +107,7 @@ def _article(root: html.HtmlElement, page: Page, title: str, normalize_url: Call
     url = normalize_url(page.url)
     own = _old_content_page(url)
     hrefs = _PAGE_HREFS(root) if own is None or own[1] == 1 else _HREFS(root)
-    page_urls = following_pages((normalize_url(urljoin(url, href.strip())) for href in hrefs), _old_content_page, url)
+    page_urls = following_pages((normalize_url(join_url(url, href.strip())) for href in hrefs), _old_content_page, url)
     metas = MetaTags.of(root)
     byline = first_text(_EDITOR(root))  # before _body: the editor box may sit inside the body container
     containers = _BODY(root)
@@ -140,7 +140,7 @@ def _body(container: html.HtmlElement, url: str) -> tuple[list[str], list[Image]
 
 
 def _image(img: html.HtmlElement, block: html.HtmlElement, url: str) -> Image | None:
-    src = urljoin(url, img.get("src", "").strip())
+    src = join_url(url, img.get("src", "").strip())
     if not src.startswith("http") or "zxcode_" in src:  # the share QR code
         return None
     alt = normalize_space(img.get("alt"))
