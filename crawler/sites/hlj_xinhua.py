@@ -105,9 +105,7 @@ class HljXinhua(TemplateSite):
 
 def _article(root: html.HtmlElement, page: Page, title: str, normalize_url: Callable[[str], str]) -> Article:
     url = normalize_url(page.url)
-    own = _old_content_page(url)
-    hrefs = _PAGE_HREFS(root) if own is None or own[1] == 1 else _HREFS(root)
-    page_urls = following_pages((normalize_url(join_url(url, href.strip())) for href in hrefs), _old_content_page, url)
+    page_urls = _following_pages(root, url, normalize_url)
     metas = MetaTags.of(root)
     byline = first_text(_EDITOR(root))  # before _body: the editor box may sit inside the body container
     containers = _BODY(root)
@@ -123,6 +121,15 @@ def _article(root: html.HtmlElement, page: Page, title: str, normalize_url: Call
         editors=parse_editors(_editor_text(byline)), channel=_channel(root, metas, url),
         content_id=metas.text("contentid") or _content_id(url), images=images, page_urls=page_urls,
     )
+
+
+def _following_pages(root: html.HtmlElement, url: str, normalize_url: Callable[[str], str]) -> list[str]:
+    """Later pages of an older ``c_N.htm`` article (the new template has none to join: its links go unread)."""
+    own = _old_content_page(url)
+    if own is None:
+        return []
+    hrefs = _PAGE_HREFS(root) if own[1] == 1 else _HREFS(root)
+    return following_pages((normalize_url(join_url(url, href.strip())) for href in hrefs), _old_content_page, url)
 
 
 def _body(container: html.HtmlElement, url: str) -> tuple[list[str], list[Image]]:
