@@ -59,11 +59,13 @@ class SQLiteSearch:
 
     def count(self, conn: Connection, parsed: SearchQuery, filters: dict[str, Any]) -> int:
         """How many articles match (exact, from the index when no filter needs the articles' rows)."""
-        hits = _ids(plan(parsed)).subquery("hits")
+        hits = _ids(plan(parsed))
         if not filters:
-            return conn.scalar(select(func.count()).select_from(hits)) or 0
-        stmt = (select(func.count()).select_from(hits.join(articles, articles.c.id == hits.c.id))
-                .where(*filter_clauses(filters, _author)))
+            return conn.scalar(select(func.count()).select_from(hits.subquery("hits"))) or 0
+        # An IN list, not a join: joined, SQLite may drive from the site or date index and run the full-text
+        # query once per article of that site (1.3 s against 11-40 ms at 100,000 articles).
+        stmt = select(func.count()).select_from(articles).where(articles.c.id.in_(hits),
+                                                                *filter_clauses(filters, _author))
         return conn.scalar(stmt) or 0
 
     def ids_after(self, conn: Connection, parsed: SearchQuery, filters: dict[str, Any], after: int, limit: int
@@ -72,9 +74,12 @@ class SQLiteSearch:
         if parsed.empty:
             stmt = select(articles.c.id).where(articles.c.id > after, *filter_clauses(filters, _author))
         else:
-            hits = _ids(plan(parsed), after).subquery("hits")
-            stmt = (select(articles.c.id).select_from(hits.join(articles, articles.c.id == hits.c.id))
-                    .where(*filter_clauses(filters, _author)))
+            hits = _ids(plan(parsed), after)
+            if filters:  # an IN list, as in count()
+                stmt = select(articles.c.id).where(articles.c.id.in_(hits), *filter_clauses(filters, _author))
+            else:
+                joined = hits.subquery("hits").join(articles, articles.c.id == literal_column("hits.id"))
+                stmt = select(articles.c.id).select_from(joined)
         return list(conn.scalars(stmt.order_by(articles.c.id).limit(limit)))
 
     def ranked(self, conn: Connection, parsed: SearchQuery, filters: dict[str, Any], sort: str, limit: int,
@@ -85,7 +90,7 @@ class SQLiteSearch:
         if not total or not limit:
             return total, []
         if sort == "relevance" and total <= planning.RANK_LIMIT:
-            scored = _ids(query_plan, scored=True).subquery("hits")
+            scored = _materialized(_ids(query_plan, scored=True))
             stmt = (select(scored.c.id, scored.c.score).select_from(scored)
                     .join(articles, articles.c.id == scored.c.id)
                     .join(search_text, search_text.c.article_id == scored.c.id)
@@ -97,6 +102,12 @@ class SQLiteSearch:
         groups = [None] if sort == "date" else list(range(len(parsed.terms), -1, -1))
         walked = _walk_groups(conn, query_plan, parsed.terms, filters, groups, total, limit, offset)
         return total, [(id_, None) for id_ in walked]
+
+
+def _materialized(stmt: Select[Any]) -> Any:
+    """stmt as a CTE SQLite runs once: joined to filtered articles, a plain subquery may be run per article."""
+    hits = stmt.cte("hits")
+    return hits.prefix_with("MATERIALIZED") if sqlite3.sqlite_version_info >= (3, 35) else hits
 
 
 def _texts(article_id: int, title: str, body: str, grams: bool) -> dict[str, Any]:
