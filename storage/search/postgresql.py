@@ -8,8 +8,10 @@ Where the time goes, and how each statement avoids it (figures: benchmarks/searc
 - The GIN index answers a gram in a few milliseconds, but PostgreSQL costs `@>` as cheap and, for a common
   gram (的: 70% of articles), prefers a sequential scan that detoasts every row's gram array (1.6 s against
   20 ms through the index). Search statements run with sequential scans off (`_through_indexes`).
-- Counting is done on search_text alone (filters as an IN list), never joined row by row to `articles`.
-- Up to RANK_LIMIT matches are scored and sorted. More are not sorted at all: the page is read newest
+- Counting is done on search_text alone (filters as an IN list, see _hits), never joined row by row to
+  `articles`.
+- One statement counts the matches and lists up to RANK_LIMIT + 1 of them; a set that small is then
+  scored and sorted by id lookups. A larger one is not sorted at all: the page is read newest
   first off ix_articles_when, each article probed (strpos on its search_text row) until the page is full —
   a handful of probes for a common term. Where matches are too sparse for that (or a title-hit group
   turns out to be), its matches are taken from the index and sorted by date instead.
@@ -20,10 +22,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, func, literal_column, not_, or_, select, text
+from sqlalchemy import Connection, Select, and_, bindparam, case, func, literal_column, not_, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.types import Text
+from sqlalchemy.types import Integer, Text
 
 from storage.schema import articles, search_text
 from storage.search import planning
@@ -38,6 +40,7 @@ INDEX_DDL = (
 # A date-order walk reads at most this many articles for a page (each probed with strpos on its text);
 # matches rarer than a page in that many are sorted by date instead.
 WALK_PROBES = 3000
+SAMPLE = 200  # listed matches whose titles estimate how the matches split into title-hit groups
 _GRAMS = literal_column("search_text.grams", ARRAY(Text))
 _GRAMS_PARAM = bindparam("grams", type_=ARRAY(Text))
 
@@ -66,8 +69,7 @@ class PostgreSQLSearch:
             return conn.scalar(select(func.count()).select_from(articles)
                                .where(*filter_clauses(filters, _author))) or 0
         _through_indexes(conn)
-        return conn.scalar(select(func.count()).select_from(search_text)
-                           .where(*_matches(parsed), *_filtered(filters))) or 0
+        return conn.scalar(select(func.count()).select_from(_hits(parsed, filters).subquery())) or 0
 
     def ids_after(self, conn: Connection, parsed: SearchQuery, filters: dict[str, Any], after: int, limit: int
                   ) -> list[int]:
@@ -75,21 +77,28 @@ class PostgreSQLSearch:
         if parsed.empty:
             stmt = select(articles.c.id).where(articles.c.id > after, *filter_clauses(filters, _author))
             return list(conn.scalars(stmt.order_by(articles.c.id).limit(limit)))
-        ids = search_text.c.article_id
-        stmt = select(ids).where(ids > after, *_matches(parsed), *_filtered(filters))
+        hits = _hits(parsed, filters).subquery()
         _through_indexes(conn)
-        return list(conn.scalars(stmt.order_by(ids).limit(limit)))
+        return list(conn.scalars(select(hits.c.id).where(hits.c.id > after).order_by(hits.c.id).limit(limit)))
 
     def ranked(self, conn: Connection, parsed: SearchQuery, filters: dict[str, Any], sort: str, limit: int,
                offset: int) -> tuple[int, list[tuple[int, float | None]]]:
         """The exact total and one page of (id, score): title hits, score (small sets), newest first."""
-        total = self.count(conn, parsed, filters)
+        if parsed.empty:
+            return self.count(conn, parsed, filters), []
+        _through_indexes(conn)
+        # One statement counts the matches and lists the first RANK_LIMIT + 1: a small set is ranked from that
+        # list. (The window keeps PostgreSQL from a "fast start" plan probing article by article.)
+        hits = _hits(parsed, filters).subquery()
+        listed = conn.execute(select(hits.c.id, func.count().over().label("total"))
+                              .limit(planning.RANK_LIMIT + 1)).all()
+        total = listed[0].total if listed else 0
         if not total or not limit:
             return total, []
-        if sort == "relevance" and total <= planning.RANK_LIMIT:
-            return total, _scored_page(conn, parsed, filters, limit, offset)
-        groups: list[int | None] = [None] if sort == "date" else list(range(len(parsed.terms), -1, -1))
-        return total, [(id_, None) for id_ in _date_pages(conn, parsed, filters, groups, total, limit, offset)]
+        if total <= planning.RANK_LIMIT:
+            return total, _small_page(conn, parsed, [row.id for row in listed], sort, limit, offset)
+        sizes = {None: total} if sort == "date" else _group_sizes(conn, parsed, [row.id for row in listed], total)
+        return total, [(id_, None) for id_ in _date_pages(conn, parsed, filters, sizes, limit, offset)]
 
 
 def _through_indexes(conn: Connection) -> None:
@@ -108,37 +117,48 @@ def _matches(parsed: SearchQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-def _filtered(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
-    """The filters as one IN list of article ids (the counts stay on search_text)."""
+def _hits(parsed: SearchQuery, filters: dict[str, Any]) -> Select[Any]:
+    """The ids (column `id`) of the articles matching the terms and filters. With filters the term matches
+    are listed first (a materialised CTE), then kept if in the filters' IN list: otherwise PostgreSQL may
+    walk the filtered articles and test each one's gram array (a second at 100,000 articles)."""
+    matched = select(search_text.c.article_id.label("id")).where(*_matches(parsed))
     if not filters:
-        return []
-    return [search_text.c.article_id.in_(select(articles.c.id).where(*filter_clauses(filters, _author)))]
+        return matched
+    listed = matched.cte("matched").prefix_with("MATERIALIZED")
+    return select(listed.c.id).where(listed.c.id.in_(select(articles.c.id).where(*filter_clauses(filters, _author))))
 
 
-def _scored_page(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], limit: int, offset: int
-                 ) -> list[tuple[int, float | None]]:
-    """A page of a small match set: title hits, then score, then newest. The matches are listed first (a
-    materialised CTE): otherwise PostgreSQL may score every gram match before applying the filters."""
-    hits = (select(search_text.c.article_id).where(*_matches(parsed), *_filtered(filters))
-            .cte("hits").prefix_with("MATERIALIZED"))
-    score = _score(parsed.terms).label("score")
-    stmt = (select(hits.c.article_id.label("id"), score).select_from(hits)
-            .join(search_text, search_text.c.article_id == hits.c.article_id)
-            .join(articles, articles.c.id == hits.c.article_id)
-            .order_by(_title_hits(parsed.terms).desc(), literal_column("score"), ARTICLE_DATE.desc(),
-                      articles.c.id.desc()))
+def _small_page(conn: Connection, parsed: SearchQuery, ids: list[int], sort: str, limit: int, offset: int
+                ) -> list[tuple[int, float | None]]:
+    """A page of a small match set, given its ids: title hits, then score, then newest (or newest only)."""
+    score = _score(parsed.terms).label("score") if sort == "relevance" else literal_column("NULL").label("score")
+    order = [_title_hits(parsed.terms).desc(), literal_column("score")] if sort == "relevance" else []
+    stmt = (select(search_text.c.article_id.label("id"), score)
+            .join(articles, articles.c.id == search_text.c.article_id)
+            .where(search_text.c.article_id == func.any(bindparam("ids", ids, type_=ARRAY(Integer))))
+            .order_by(*order, ARTICLE_DATE.desc(), articles.c.id.desc()))
     return [(row.id, row.score) for row in conn.execute(stmt.limit(limit).offset(offset))]
 
 
-def _date_pages(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], groups: list[int | None],
-                total: int, limit: int, offset: int) -> list[int]:
-    """Newest first within each group (number of terms in the title, most first; None: all matches)."""
-    articles_estimate = max(total, conn.scalar(text("SELECT reltuples::bigint FROM pg_class "
-                                                    "WHERE oid = 'articles'::regclass")) or 0)
+def _group_sizes(conn: Connection, parsed: SearchQuery, listed: list[int], total: int) -> dict[int | None, float]:
+    """Each title-hit group (number of terms in the title, most first) with its estimated size: the
+    total shared out as among the first SAMPLE listed matches."""
+    hits = list(conn.scalars(select(_title_hits(parsed.terms))
+                             .where(search_text.c.article_id == func.any(bindparam("ids", listed[:SAMPLE],
+                                                                                   type_=ARRAY(Integer))))))
+    return {group: total * hits.count(group) / max(1, len(hits)) for group in range(len(parsed.terms), -1, -1)}
+
+
+def _date_pages(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], sizes: dict[int | None, float],
+                limit: int, offset: int) -> list[int]:
+    """Newest first within each group (`sizes`: group -> estimated size, in order; None: all matches), each
+    walked off the date index if a page should lie within WALK_PROBES articles, else sorted."""
+    articles_estimate = conn.scalar(text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'articles'::regclass"))
+    articles_estimate = max(articles_estimate or 0, sum(sizes.values()))
     ids: list[int] = []
-    for group in groups:
+    for group, estimate in sizes.items():
         need = limit - len(ids)
-        dense = (offset + need) * articles_estimate <= WALK_PROBES * total  # a page within WALK_PROBES articles?
+        dense = (offset + need) * articles_estimate <= WALK_PROBES * estimate
         got = _walk(conn, parsed, filters, group, need, offset) if dense else None
         size = 0  # a walk fills the page, which ends the loop
         if got is None:
