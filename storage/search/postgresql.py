@@ -223,5 +223,7 @@ def _score(terms: tuple[str, ...]) -> ColumnElement[float]:
 
 
 def _occurrences(column: Any, term: str) -> ColumnElement[float]:
-    return (func.length(column) - func.length(func.replace(column, term, ""))) / float(len(term))
+    # In bytes: the same count as in characters, without counting the characters of the text twice.
+    return (func.octet_length(column) - func.octet_length(func.replace(column, term, ""))) / float(
+        len(term.encode()))
 
