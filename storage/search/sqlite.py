@@ -96,14 +96,14 @@ class SQLiteSearch:
 
 
 def _filtered(hits: Select[Any], filters: dict[str, Any]) -> Select[Any]:
-    """The ids of the articles among `hits` that pass the filters. Under a site, source, author or channel
-    filter an IN list: joined, SQLite may walk that filter's articles and run the full-text query once per
-    article (1.3 s against 11-40 ms for a site at 100,000 articles). Under date filters alone (or none) a
-    join, which is faster there."""
-    if set(filters) <= {"since", "until"}:
+    """The ids of the articles among `hits` that pass the filters. With filters, `articles.id + 0 IN (hits)`:
+    joined, SQLite may walk a site's articles running the full-text query once per article (1.3 s at 100,000
+    articles), and with a bare `id IN` it looks each match up by id; "+ 0" makes it read the filter's index
+    (site, or ix_articles_when for dates) and probe the list once built (6-30 ms)."""
+    if not filters:
         joined = hits.subquery("hits").join(articles, articles.c.id == literal_column("hits.id"))
-        return select(articles.c.id).select_from(joined).where(*filter_clauses(filters, _author))
-    return select(articles.c.id).where(articles.c.id.in_(hits), *filter_clauses(filters, _author))
+        return select(articles.c.id).select_from(joined)
+    return select(articles.c.id).where((articles.c.id + 0).in_(hits), *filter_clauses(filters, _author))
 
 
 def _scored_hits(stmt: Select[Any], filters: dict[str, Any]) -> Any:
