@@ -198,3 +198,21 @@ def test_large_match_sets_page_the_same_with_filters_and_in_date_order(walked) -
                 assert [r["id"] for r in pages] == [r["id"] for r in every], (query, filters, sort)
             by_date = [(r["published_at"], r["id"]) for r in every]
             assert by_date == sorted(by_date, reverse=True), (query, filters)
+
+
+def test_bulk_loaded_articles_are_found_exactly_and_stored_like_saved_ones(archive: Archive) -> None:
+    articles = corpus(60, seed=11)
+    assert archive.load_new_articles(articles, fetched_at=FETCHED_AT) == 60
+    for term in TERMS:
+        assert found(archive, term) == scan(articles, [normalize(term)]), term
+    assert found(archive, "冰", site="site1") == scan([a for a in articles if a["site"] == "site1"], ["冰"])
+    first = archive.get_article(min(r["id"] for r in archive.export_rows()))
+    assert [r["revision"] for r in first["revisions"]] == [1]
+    assert articles[0]["url"] in archive.known_urls(articles[0]["site"])
+    with pytest.raises(StorageError):
+        archive.load_new_articles(articles[:1], fetched_at=FETCHED_AT)  # already stored: nothing loaded
+    assert archive.count_matches() == 60
+    archive.save_article({**articles[0], "body": "改写后：松花江"}, fetched_at=FETCHED_AT + timedelta(hours=1))
+    assert found(archive, "松花江") == {articles[0]["canonical_url"]}
+    [revised] = archive.search("松花江")["results"]
+    assert archive.get_article(revised["id"])["revision"] == 2  # save_article takes over a loaded article

@@ -63,6 +63,13 @@ class PostgreSQLSearch:
         conn.execute(text(upsert).bindparams(_GRAMS_PARAM), {"id": article_id, "title": title, "body": body,
                                                              "grams": grams})
 
+    def write_new(self, conn: Connection, rows: list[tuple[int, str, str]]) -> None:
+        """Insert the rows with their grams in one executemany."""
+        insert = "INSERT INTO search_text (article_id, title, body, grams) VALUES (:id, :title, :body, :grams)"
+        conn.execute(text(insert).bindparams(_GRAMS_PARAM),
+                     [{"id": id_, "title": title, "body": body, "grams": sorted(all_grams(title) | all_grams(body))}
+                      for id_, title, body in rows])
+
     def count(self, conn: Connection, parsed: SearchQuery, filters: dict[str, Any]) -> int:
         """How many articles match (on search_text alone; filters become an IN list of article ids)."""
         if parsed.empty:

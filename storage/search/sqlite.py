@@ -57,6 +57,14 @@ class SQLiteSearch:
                           "ON CONFLICT (article_id) DO UPDATE SET title = excluded.title, body = excluded.body"),
                      {"id": article_id, "title": title, "body": body})
 
+    def write_new(self, conn: Connection, rows: list[tuple[int, str, str]]) -> None:
+        """One executemany per table."""
+        for table, grams in ((TRIGRAM_TABLE, False), (SHORT_TABLE, True)):
+            conn.execute(text(f"INSERT INTO {table} (rowid, title, body) VALUES (:id, :t, :b)"),
+                         [_texts(id_, title, body, grams) for id_, title, body in rows])
+        conn.execute(text("INSERT INTO search_text (article_id, title, body) VALUES (:id, :t, :b)"),
+                     [_texts(id_, title, body, False) for id_, title, body in rows])
+
     def count(self, conn: Connection, parsed: SearchQuery, filters: dict[str, Any]) -> int:
         """How many articles match (exact, from the index when no filter needs the articles' rows)."""
         hits = _ids(plan(parsed))
