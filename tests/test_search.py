@@ -164,6 +164,7 @@ def walked(filled, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureReque
     walk = request.param == "date index"
     monkeypatch.setattr(sqlite_search, "WALK_FROM", 0 if walk else 10**9)
     monkeypatch.setattr(postgresql_search, "WALK_PROBES", 10**9 if walk else 0)
+    monkeypatch.setattr(postgresql_search, "WALK_SHARE", 10**9)
     return filled
 
 

@@ -40,6 +40,9 @@ INDEX_DDL = (
 # A date-order walk reads at most this many articles for a page (each probed with strpos on its text);
 # matches rarer than a page in that many are sorted by date instead.
 WALK_PROBES = 3000
+# ... and within fewer articles than this share of the matches: sorting reads every match once, and a probe
+# costs about as much as reading one.
+WALK_SHARE = 0.5
 SAMPLE = 200  # listed matches whose titles estimate how the matches split into title-hit groups
 _GRAMS = literal_column("search_text.grams", ARRAY(Text))
 _GRAMS_PARAM = bindparam("grams", type_=ARRAY(Text))
@@ -161,11 +164,12 @@ def _date_pages(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], 
     """Newest first within each group (`sizes`: group -> estimated size, in order; None: all matches), each
     walked off the date index if a page should lie within WALK_PROBES articles, else sorted."""
     articles_estimate = conn.scalar(text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'articles'::regclass"))
-    articles_estimate = max(articles_estimate or 0, sum(sizes.values()))
+    total = sum(sizes.values())
+    articles_estimate = max(articles_estimate or 0, total)
     ids: list[int] = []
     for group, estimate in sizes.items():
         need = limit - len(ids)
-        dense = (offset + need) * articles_estimate <= WALK_PROBES * estimate
+        dense = (offset + need) * articles_estimate <= min(WALK_PROBES, WALK_SHARE * total) * estimate
         got = _walk(conn, parsed, filters, group, need, offset) if dense else None
         size = 0  # a walk fills the page, which ends the loop
         if got is None:
