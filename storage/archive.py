@@ -10,7 +10,7 @@ from typing import Any, Self
 
 from sqlalchemy import Connection, Engine
 
-from storage import articles, counts, hot_lists, raw_pages, runs, scheduler_state
+from storage import articles, bulk, counts, hot_lists, raw_pages, runs, scheduler_state
 from storage.database import RETRY_SECONDS, Database
 from storage.engine import sqlite_path
 from storage.locks import CrawlLock, held_lock
@@ -164,6 +164,14 @@ class Archive(MonitoringMethods):
             return outcome
 
         return self._db.write(write)
+
+    def load_new_articles(self, new: Iterable[Mapping[str, Any]], *, fetched_at: datetime) -> int:
+        """Insert many articles known to be new in one transaction, in bulk: rows, revision 1, URLs and the
+        search index, but no run and no watch alerts (benchmarks/search.py; imports into an empty archive).
+        A canonical URL already stored refuses the whole load. Returns how many were loaded."""
+        rows = [article_row(article) for article in new]
+        fetched = require_instant(fetched_at, "fetched_at")
+        return self._db.write(lambda conn: bulk.load_new_articles(conn, rows, fetched))
 
     def save_hot_list(self, site: str, captured_at: datetime, page_url: str, entries: list[dict[str, Any]],
                       *, run_id: int | None = None) -> int | None:

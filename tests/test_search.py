@@ -9,6 +9,7 @@ import pytest
 
 from storage import Archive, StorageError, normalize, parse_query
 from storage.search import planning
+from storage.search import postgresql as postgresql_search
 from storage.search import sqlite as sqlite_search
 from tests.support.archive_writer import SHANGHAI, sample_article
 
@@ -160,7 +161,10 @@ def test_export_streams_in_batches_with_the_search_semantics(filled) -> None:
 def walked(filled, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> tuple[Archive, list[dict]]:
     """The filled archive with every match set counted as large: no BM25, pages newest first per group."""
     monkeypatch.setattr(planning, "RANK_LIMIT", 0)
-    monkeypatch.setattr(sqlite_search, "WALK_FROM", 0 if request.param == "date index" else 10**9)
+    walk = request.param == "date index"
+    monkeypatch.setattr(sqlite_search, "WALK_FROM", 0 if walk else 10**9)
+    monkeypatch.setattr(postgresql_search, "WALK_PROBES", 10**9 if walk else 0)
+    monkeypatch.setattr(postgresql_search, "WALK_SHARE", 10**9)
     return filled
 
 
@@ -175,3 +179,41 @@ def test_large_match_sets_keep_exact_results_and_page_by_title_hits_then_date(wa
         assert [r["id"] for r in pages] == [r["id"] for r in every], query
         keys = [(sum(t in normalize(r["title"]) for t in parsed.terms), r["published_at"], r["id"]) for r in every]
         assert keys == sorted(keys, reverse=True), query
+
+
+def test_large_match_sets_page_the_same_with_filters_and_in_date_order(walked) -> None:
+    archive, articles = walked
+    since = datetime(2026, 1, 12, tzinfo=UTC)
+    cases = [({"site": "site1"}, [a for a in articles if a["site"] == "site1"]),
+             ({"since": since}, [a for a in articles if a["published_at"] >= since]),
+             ({"site": "site2", "since": since}, [a for a in articles if a["site"] == "site2"
+                                                   and a["published_at"] >= since])]
+    for filters, kept in cases:
+        for query in ["的", "冰", "黑龙江", "冰雪 旅游", "冰 -的"]:
+            parsed = parse_query(query)
+            assert found(archive, query, **filters) == scan(kept, list(parsed.terms), parsed.excluded), query
+            for sort in ("relevance", "date"):
+                every = archive.search(query, limit=1000, sort=sort, **filters)["results"]
+                pages = [r for start in range(0, len(every) + 5, 5)
+                         for r in archive.search(query, limit=5, offset=start, sort=sort, **filters)["results"]]
+                assert [r["id"] for r in pages] == [r["id"] for r in every], (query, filters, sort)
+            by_date = [(r["published_at"], r["id"]) for r in every]
+            assert by_date == sorted(by_date, reverse=True), (query, filters)
+
+
+def test_bulk_loaded_articles_are_found_exactly_and_stored_like_saved_ones(archive: Archive) -> None:
+    articles = corpus(60, seed=11)
+    assert archive.load_new_articles(articles, fetched_at=FETCHED_AT) == 60
+    for term in TERMS:
+        assert found(archive, term) == scan(articles, [normalize(term)]), term
+    assert found(archive, "冰", site="site1") == scan([a for a in articles if a["site"] == "site1"], ["冰"])
+    first = archive.get_article(min(r["id"] for r in archive.export_rows()))
+    assert [r["revision"] for r in first["revisions"]] == [1]
+    assert articles[0]["url"] in archive.known_urls(articles[0]["site"])
+    with pytest.raises(StorageError):
+        archive.load_new_articles(articles[:1], fetched_at=FETCHED_AT)  # already stored: nothing loaded
+    assert archive.count_matches() == 60
+    archive.save_article({**articles[0], "body": "改写后：松花江"}, fetched_at=FETCHED_AT + timedelta(hours=1))
+    assert found(archive, "松花江") == {articles[0]["canonical_url"]}
+    [revised] = archive.search("松花江")["results"]
+    assert archive.get_article(revised["id"])["revision"] == 2  # save_article takes over a loaded article

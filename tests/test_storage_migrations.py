@@ -13,7 +13,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, insert
+from sqlalchemy import MetaData, insert, inspect
 
 from storage import normalize, open_archive
 from storage.engine import create_archive_engine, resolve_url
@@ -186,3 +186,15 @@ def test_the_conversion_downgrades_back_to_the_old_text(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         fts = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'search_trigram'")}
     assert fts == {"search_trigram"}
+
+
+def test_an_older_archive_gets_the_search_site_index_and_finds_its_old_rows_by_site(db_url: str) -> None:
+    _archive_at_previous_version(db_url)
+    with open_archive(db_url) as archive:
+        found = archive.search(sample_article(1)["title"][:2], site=SITE)
+        assert [r["id"] for r in found["results"]] == [1] and found["total"] == 1
+        assert archive.search(sample_article(1)["title"][:2], site="elsewhere")["total"] == 0
+        if archive.url.startswith("postgresql"):
+            with archive.engine.connect() as conn:
+                indexes = {ix["name"]: ix["column_names"] for ix in inspect(conn).get_indexes("articles")}
+            assert indexes["ix_articles_site_id"] == ["site", "id"]

@@ -30,6 +30,9 @@ class SearchBackend(Protocol):
                     ) -> None:
         """Store an article's normalised title and body (`old`: what search_text held, if anything)."""
 
+    def write_new(self, conn: Connection, rows: list[tuple[int, str, str]]) -> None:
+        """Index articles not indexed yet, in bulk: (article_id, normalised title, normalised body) each."""
+
     def count(self, conn: Connection, parsed: SearchQuery, filters: dict[str, Any]) -> int:
         """How many articles match the query and filters."""
 
