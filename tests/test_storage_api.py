@@ -15,8 +15,8 @@ PUBLIC = ["AlreadyRunning", "Archive", "ArchiveFull", "ArchiveNotFound", "Archiv
           "open_archive", "parse_query"]
 ARCHIVE_METHODS = {
     # writes
-    "start_run", "save_raw_page", "save_article", "save_hot_list", "record_failure", "record_failures",
-    "record_blocked", "finish_run", "mark_removed", "crawl_lock", "held_lock", "scheduler_lock",
+    "start_run", "save_raw_page", "save_article", "save_articles", "batch", "save_hot_list", "record_failure",
+    "record_failures", "record_blocked", "finish_run", "mark_removed", "crawl_lock", "held_lock", "scheduler_lock",
     # the scheduler's ledger and state
     "claim_firing", "take_run", "close_queued_run", "retry_run", "close_dead_runs", "queued_runs",
     "latest_attempt",
