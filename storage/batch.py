@@ -65,7 +65,8 @@ class WriteBatch:
         """Queue Archive.save_hot_list (its result: the snapshot id, or None when nothing new was stored)."""
         rows = hot_list_rows(entries)
         captured = require_instant(captured_at, "captured_at")
-        self._queue("hot_list", (site, captured, page_url, rows, entries_hash(rows) if rows else "", run_id))
+        self._queue("hot_list", hot_lists.HotSave(site, captured, page_url, rows, entries_hash(rows) if rows else "",
+                                                  run_id))
 
     def record_failure(self, run_id: int, url: str, error: str, *, outcome: str = "failed") -> None:
         """Queue Archive.record_failure, or record_blocked with outcome "blocked" (its result: None)."""
@@ -155,13 +156,13 @@ def _by_run(writes: list[tuple[articles.ArticleSave, int | None]]
     return groups
 
 
-def _hot_lists(conn: Connection, writes: list[tuple[Any, ...]], cache: WatchCache) -> list[int | None]:
-    results: list[int | None] = []
-    for site, captured, page_url, rows, digest, run_id in writes:
-        snapshot_id = hot_lists.save_hot_list(conn, site, captured, page_url, rows, digest, run_id) if rows else None
-        if snapshot_id is not None:
-            alerts.hot_alerts(conn, cache.current(conn), site, rows, captured, run_id, utc_now())
-        results.append(snapshot_id)
+def _hot_lists(conn: Connection, writes: list[hot_lists.HotSave], cache: WatchCache) -> list[int | None]:
+    ids = hot_lists.save_hot_lists(conn, [write for write in writes if write.rows])
+    matcher, now, found = cache.current(conn), utc_now(), iter(ids)
+    results = [next(found) if write.rows else None for write in writes]
+    for write, snapshot_id in zip(writes, results, strict=True):
+        if snapshot_id is not None and len(matcher):  # entries the hot watches match, in the same transaction
+            alerts.hot_alerts(conn, matcher, write.site, write.rows, write.captured, write.run_id, now)
     return results
 
 

@@ -56,8 +56,11 @@ HljPeopleSpider = spider_class("hlj_people")
 
 
 def started(db: str, **settings: Any) -> tuple[ArchivePipeline, Crawler]:
+    """A pipeline in a started crawl; each write is committed as it comes unless HLJNEWS_BATCH_SIZE says otherwise
+    (the tests of batches set it)."""
     crawler = get_crawler(HljPeopleSpider, {"HLJNEWS_DB": db, "HLJNEWS_DB_RETRY_SECONDS": 30,
-                                            "HLJNEWS_MAX_RUN_ERRORS": 20, "CLOSESPIDER_PAGECOUNT": 2000, **settings})
+                                            "HLJNEWS_MAX_RUN_ERRORS": 20, "CLOSESPIDER_PAGECOUNT": 2000,
+                                            "HLJNEWS_BATCH_SIZE": 1, **settings})
     crawler.spider = HljPeopleSpider.from_crawler(crawler)
     crawler.engine = Engine_()  # type: ignore[assignment]
     pipeline = ArchivePipeline.from_crawler(crawler)
