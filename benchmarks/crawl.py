@@ -8,10 +8,12 @@ download delay, no autothrottle and robots.txt obeyed:
 
 - baseline: a bare Scrapy spider that follows list -> list and list -> article links and does nothing else;
 - ours: `scrapy crawl hlj_people` with the project's settings otherwise (parsing, raw pages, hot lists, the
-  archive pipeline, stats), into a fresh SQLite archive (or --db).
+  archive pipeline, stats), into a fresh SQLite archive.
 
 Rates are articles over the crawl's own span: spider opened to closed for the baseline, the run's
-started_at to finished_at (what `hljnews runs` shows) for ours. --profile also runs ours under cProfile and
+started_at to finished_at (what `hljnews runs` shows) for ours; the pair runs --rounds times, alternating,
+and the median ratio is the figure (the machine is shared: single runs vary). CPU ms per article of each
+crawl process is printed beside, as it varies less with the machine's load. --profile also runs ours under cProfile and
 prints where its time goes (and keeps the profile). Fleet throughput (1 and 2 workers, every answer after 50 ms) is
 `benchmarks/fleet.py`.
 
@@ -25,13 +27,16 @@ import json
 import os
 import pstats
 import re
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import tomllib
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -138,15 +143,19 @@ def bare_child(out: str) -> None:
 
 
 def run_bare(server: MirrorServer, folder: Path) -> dict[str, float]:
-    out = folder / "bare.json"
+    """The baseline crawl: articles/s over its span, CPU ms per article of its process."""
+    out, cpu = folder / "bare.json", _children_cpu()
     subprocess.run([sys.executable, __file__, "--bare-child", str(out)], env=_env(server), check=True,
                    stdout=subprocess.DEVNULL, stderr=(folder / "bare.log").open("w"))
-    return json.loads(out.read_text())
+    result = json.loads(out.read_text())
+    return {"rate": result["articles"] / result["seconds"],
+            "cpu_ms": (_children_cpu() - cpu) * 1000 / result["articles"]}
 
 
-def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | None) -> dict[str, float]:
+def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | None) -> dict[str, Any]:
     """`scrapy crawl hlj_people` into db; articles stored and the run's span."""
     settings = [arg for name, value in CONCURRENCY.items() for arg in ("-s", f"{name}={int(value)}")]
+    cpu = _children_cpu()
     command = [*(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", "scrapy", "crawl", "hlj_people",
                "-s", f"HLJNEWS_DB={db}", *settings]
     subprocess.run([sys.executable, *command], env=_env(server), cwd=ROOT, check=True,
@@ -156,7 +165,13 @@ def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | No
     with open_archive(db) as archive:
         run = archive.runs(site="hlj_people", limit=1)[0]
     seconds = (run["finished_at"] - run["started_at"]).total_seconds()
-    return {"articles": run["pages_new"], "seconds": seconds, "failed": run["pages_failed"], "status": run["status"]}
+    return {"articles": run["pages_new"], "rate": run["pages_new"] / seconds, "failed": run["pages_failed"],
+            "status": run["status"], "cpu_ms": (_children_cpu() - cpu) * 1000 / max(1, run["pages_new"])}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _env(server: MirrorServer) -> dict[str, str]:
@@ -196,7 +211,7 @@ def _inclusive(raw: dict, markers: tuple[str, ...]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
-    parser.add_argument("--db", help="archive URL for our crawl (a scratch SQLite file by default)")
+    parser.add_argument("--rounds", type=int, default=3, help="pairs of crawls (bare, ours), alternating")
     parser.add_argument("--profile", metavar="FILE", type=Path,
                         help="also run ours under cProfile, print where its time goes and keep the profile in FILE")
     parser.add_argument("--bare-child", help=argparse.SUPPRESS)
@@ -208,17 +223,19 @@ def main() -> None:
         urls = build_mirror(folder / "pages", options.articles)
         print(f"mirror: {len(urls):,} hlj_people articles ({len(seed_articles(BUNDLED_PAGES))} seed pages cloned), "
               f"{len(CHANNELS) * LIST_PAGES} list pages; concurrency 16, no delay, robots.txt obeyed")
+        print(f"{'round':<6} {'bare Scrapy':>14} {'hlj_people':>14} {'ratio':>6}   CPU ms/article bare, ours")
+        ratios = []
         with MirrorServer(Mirror(folder / "pages")) as server:
-            bare = run_bare(server, folder)
-            ours = run_pipeline(server, folder, options.db or str(folder / "bench.sqlite3"), None)
+            for n in range(options.rounds):
+                bare = run_bare(server, folder)
+                ours = run_pipeline(server, folder, str(folder / f"bench{n}.sqlite3"), None)
+                ratios.append(ours["rate"] / bare["rate"])
+                print(f"{n + 1:<6} {bare['rate']:7.0f} art/s {ours['rate']:7.0f} art/s {ratios[-1]:6.2f}   "
+                      f"{bare['cpu_ms']:.1f}, {ours['cpu_ms']:.1f}  (run {ours['status']}, {ours['articles']:,} "
+                      f"stored, {ours['failed']} failed)")
             if options.profile:
                 run_pipeline(server, folder, str(folder / "profiled.sqlite3"), options.profile.resolve())
-        bare_rate, our_rate = bare["articles"] / bare["seconds"], ours["articles"] / ours["seconds"]
-        print(f"bare Scrapy (baseline)    {bare['articles']:>6,} articles in {bare['seconds']:6.1f} s  "
-              f"{bare_rate:6.0f} articles/s")
-        print(f"scrapy crawl hlj_people   {ours['articles']:>6,} articles in {ours['seconds']:6.1f} s  "
-              f"{our_rate:6.0f} articles/s  (run {ours['status']}, {ours['failed']} failed)")
-        print(f"ratio                     {our_rate / bare_rate:.2f} of bare Scrapy (target >= 0.8)")
+        print(f"median ratio {statistics.median(ratios):.2f} of bare Scrapy (target >= 0.8)")
         if options.profile:
             print_profile(options.profile)
     except subprocess.CalledProcessError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
@@ -215,3 +216,51 @@ def _fill_the_disk(engine: Engine) -> None:
     engine.dispose()
     event.listen(engine, "connect", _cap_pages)
 
+
+
+def _refuse_title(db: str, title: str) -> None:
+    """Make the database refuse one article (as a constraint would), whatever transaction it comes in."""
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN NEW.title = '{title}' "
+                     "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+
+
+def test_writes_wait_in_the_batch_until_it_is_full_and_are_not_known_before(sqlite_db: str) -> None:
+    pipeline, crawler = started(sqlite_db, HLJNEWS_BATCH_SIZE=4)
+    for i in range(3):
+        feed(pipeline, article(i))
+    with open_archive(sqlite_db) as archive:
+        assert archive.counts()["articles"] == 0 and archive.known_urls("hlj_people") == set()
+        assert archive.get_run(pipeline.run_id)["pages_new"] == 0
+    assert crawler.stats.get_value("hljnews/pages_ok") is None  # nothing counted before it is stored
+    feed(pipeline, article(3))  # the fourth write fills the batch: one transaction stores all four
+    with open_archive(sqlite_db) as archive:
+        assert archive.counts()["articles"] == 4 and archive.get_run(pipeline.run_id)["pages_new"] == 4
+    feed(pipeline, article(4))
+    pipeline.spider_closed(crawler.spider, "finished")
+    with open_archive(sqlite_db) as archive:
+        run = archive.get_run(pipeline.run_id)
+        assert (run["status"], run["pages_new"], archive.counts()["articles"]) == ("ok", 5, 5)
+    assert crawler.stats.get_value("hljnews/pages_ok") == 5
+
+
+def test_a_batch_the_database_refuses_is_written_page_by_page_and_the_crawl_goes_on(
+        sqlite_db: str, caplog: pytest.LogCaptureFixture) -> None:
+    pipeline, crawler = started(sqlite_db, HLJNEWS_BATCH_SIZE=3)
+    _refuse_title(sqlite_db, "标题3")
+    with caplog.at_level(logging.INFO):
+        pipeline.keep_raw_page(raw(1), "list")
+        for i in range(1, 7):  # batches: raw, 1, 2 | 3 (refused), 4, 5 | 6 and the failure of 3, at close
+            feed(pipeline, article(i))
+        pipeline.spider_closed(crawler.spider, "finished")
+    assert crawler.engine.reasons == []  # the crawl was not stopped
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and f"article of {article(3).article.url} not stored" in errors[0]
+    assert any("writing them one by one" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    with open_archive(sqlite_db) as archive:
+        run = archive.get_run(pipeline.run_id)
+        stored = {a["url"] for a in archive.iter_articles()}
+    assert stored == {article(i).article.url for i in (1, 2, 4, 5, 6)}
+    assert (run["status"], run["pages_new"], run["pages_failed"]) == ("partial", 5, 1)
+    assert run["errors"][0].startswith("http://hlj.people.com.cn/n2/2026/1128/c220024-3.html: article not stored")
+    assert crawler.stats.get_value("hljnews/pages_ok") == 6  # five articles and the list page
