@@ -215,8 +215,10 @@ class ArchivePipeline:
     def _settle(self, kind: str, item: Any, result: Any) -> None:
         """Count one committed write, or record its page failed."""
         if isinstance(result, StorageError):
-            if kind == "page outcome":
+            if kind == "failed page":
                 self.unrecorded.append(item)
+            elif kind == "blocked page":
+                logger.error("run %s: blocked page %s not recorded: %s", self.run_id, item[0], result)
             elif kind != "removal":
                 self._lost_write(item, result)
         elif kind == "article":
@@ -250,7 +252,7 @@ class ArchivePipeline:
 
     def _queue_outcome(self, failure: tuple[str, str], outcome: str) -> None:
         run_id = self._run
-        self._queue("page outcome", failure, lambda batch: batch.record_failure(run_id, *failure, outcome=outcome))
+        self._queue(f"{outcome} page", failure, lambda batch: batch.record_failure(run_id, *failure, outcome=outcome))
 
     def _lost_write(self, item: Any, error: StorageError) -> None:
         url, kind = _described(item)
