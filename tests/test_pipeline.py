@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,8 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
 from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage
-from crawler.models import Article, HotEntry
-from crawler.pipelines import ArchivePipeline, close_explanation, run_status
+from crawler.models import Article, Channel, HotEntry, Image
+from crawler.pipelines import ArchivePipeline, article_fields, close_explanation, run_status
 from crawler.spiderloader import spider_class
 from storage import open_archive
 from tests.conftest import new_pg_database
@@ -264,3 +265,13 @@ def test_a_batch_the_database_refuses_is_written_page_by_page_and_the_crawl_goes
     assert (run["status"], run["pages_new"], run["pages_failed"]) == ("partial", 5, 1)
     assert run["errors"][0].startswith("http://hlj.people.com.cn/n2/2026/1128/c220024-3.html: article not stored")
     assert crawler.stats.get_value("hljnews/pages_ok") == 6  # five articles and the list page
+
+
+def test_article_fields_are_asdict_of_the_article() -> None:
+    full = Article("http://hlj.people.com.cn/n2/1.html", "http://hlj.people.com.cn/n2/1.html", "hlj_people", "标题",
+                   "正文。", published_at=T0, authors=["张三"], editors=["李四"], channel=Channel("220027", "要闻"),
+                   images=[Image("http://hlj.people.com.cn/1.jpg", "图")], page_urls=["http://hlj.people.com.cn/n2/1-2.html"])
+    assert article_fields(full) == asdict(full)
+    assert article_fields(full)["authors"] is not full.authors  # a copy: the feed may change it
+    bare = article(1).article
+    assert article_fields(bare) == asdict(bare)
