@@ -38,6 +38,13 @@ class _Current(NamedTuple):
     last_fetched_at: datetime
 
 
+class _Saved(NamedTuple):
+    save: ArticleSave
+    article_id: int
+    outcome: str
+    revision: int
+
+
 def save_articles(conn: Connection, saves: Sequence[ArticleSave], run_id: int | None,
                   after_round: Callable[[list[tuple[str, str]]], object] | None = None) -> list[str]:
     """save_article for many at once, a few statements per round; outcomes in order.
@@ -69,58 +76,72 @@ def _rounds(saves: Sequence[ArticleSave]) -> Iterator[list[ArticleSave]]:
 
 
 def _save_round(conn: Connection, saves: list[ArticleSave], run_id: int | None) -> list[str]:
-    """Saves with distinct canonical URLs: one select, one insert and one update for all of them."""
-    keys = [save.row["canonical_url"] for save in saves]
-    current = {row.canonical_url: _Current(row.id, row.revision, row.content_hash, row.last_fetched_at)
-               for row in conn.execute(select(articles.c.canonical_url, articles.c.id, articles.c.revision,
-                                              articles.c.content_hash, articles.c.last_fetched_at)
-                                       .where(articles.c.canonical_url.in_(keys)).with_for_update())}
-    ids = _insert_new(conn, [save for save in saves if save.row["canonical_url"] not in current])
-    outcomes, revisions, changes = [], {}, []
-    for save in saves:
-        found = current.get(save.row["canonical_url"])
-        if found is None:
-            outcomes.append("new")
-            revisions[save.row["canonical_url"]] = 1
-            continue
-        ids[save.row["canonical_url"]] = found.id
-        outcome = "unchanged" if found.content_hash == save.row["content_hash"] else "updated"
-        revision = found.revision + (outcome == "updated")
-        outcomes.append(outcome)
-        revisions[save.row["canonical_url"]] = revision
-        # Metadata (bylines, channel, images...) is refreshed in place; `url` stays the first one seen.
-        changes.append({**{key: value for key, value in save.row.items() if key != "url"}, "b_id": found.id,
-                        "revision": revision, "removed_at": None,
-                        "last_fetched_at": max(save.fetched, found.last_fetched_at)})
+    """Saves with distinct canonical URLs: a few statements for all of them, not a few for each."""
+    current = _current(conn, [save.row["canonical_url"] for save in saves])
+    new_ids = _insert_new(conn, [save for save in saves if save.row["canonical_url"] not in current])
+    saved = [_saved(save, current.get(save.row["canonical_url"]), new_ids) for save in saves]
+    _refresh(conn, [(item, current[item.save.row["canonical_url"]]) for item in saved if item.outcome != "new"])
+    changed = [item for item in saved if item.outcome != "unchanged"]
+    _index(conn, changed)
+    _add_revisions(conn, changed, run_id)
+    _add_urls(conn, saved)
+    _add_outcomes(conn, saved, run_id)
+    return [item.outcome for item in saved]
+
+
+def _current(conn: Connection, keys: list[str]) -> dict[str, _Current]:
+    """The stored articles of these canonical URLs (locked for this transaction on PostgreSQL)."""
+    query = (select(articles.c.canonical_url, articles.c.id, articles.c.revision, articles.c.content_hash,
+                    articles.c.last_fetched_at).where(articles.c.canonical_url.in_(keys)).with_for_update())
+    return {row.canonical_url: _Current(row.id, row.revision, row.content_hash, row.last_fetched_at)
+            for row in conn.execute(query)}
+
+
+def _saved(save: ArticleSave, found: _Current | None, new_ids: dict[str, int]) -> _Saved:
+    """A save's article id, outcome and revision number."""
+    if found is None:
+        return _Saved(save, new_ids[save.row["canonical_url"]], "new", 1)
+    if found.content_hash == save.row["content_hash"]:
+        return _Saved(save, found.id, "unchanged", found.revision)
+    return _Saved(save, found.id, "updated", found.revision + 1)
+
+
+def _refresh(conn: Connection, stored: list[tuple[_Saved, _Current]]) -> None:
+    """Update articles saved again: metadata (bylines, channel, images...) in place; `url` stays the first seen."""
+    changes = [{**{key: value for key, value in item.save.row.items() if key != "url"}, "b_id": item.article_id,
+                "revision": item.revision, "removed_at": None,
+                "last_fetched_at": max(item.save.fetched, found.last_fetched_at)} for item, found in stored]
     if changes:
         conn.execute(update(articles).where(articles.c.id == bindparam("b_id")), changes)
-    changed = [(save, ids[save.row["canonical_url"]]) for save, outcome in zip(saves, outcomes, strict=True)
-               if outcome != "unchanged"]
-    _index(conn, changed, fresh={save.row["canonical_url"] for save in saves} - set(current))
-    if changed:
-        conn.execute(insert(article_revisions), [
-            {**{key: save.row[key] for key in (*REVISION_FIELDS, "content_hash")}, "article_id": article_id,
-             "revision": revisions[save.row["canonical_url"]], "fetched_at": save.fetched, "run_id": run_id}
-            for save, article_id in changed])
-    _add_urls(conn, [(save, ids[save.row["canonical_url"]]) for save in saves])
-    if run_id is not None:
-        now = utc_now()
-        conn.execute(insert(run_pages), [
-            {"run_id": run_id, "url": save.row["url"], "outcome": outcome, "at": now,
-             "extractor": save.row["extractor"] if save.row["extractor"] != "site" else None}
-            for save, outcome in zip(saves, outcomes, strict=True)])
-    return outcomes
 
 
-def _index(conn: Connection, changed: list[tuple[ArticleSave, int]], fresh: set[str]) -> None:
+def _index(conn: Connection, changed: list[_Saved]) -> None:
     """Index new and changed articles; a new one has no search_text row yet, so nothing is read first."""
     backend = backend_for(conn)
-    for save, article_id in changed:
-        if save.row["canonical_url"] in fresh:
-            backend.write_index(conn, article_id, normalize(searchable_title(save.row)), normalize(save.row["body"]),
-                                None)
+    for item in changed:
+        row = item.save.row
+        if item.outcome == "new":
+            backend.write_index(conn, item.article_id, normalize(searchable_title(row)), normalize(row["body"]), None)
         else:
-            index_article(conn, article_id, save.row)
+            index_article(conn, item.article_id, row)
+
+
+def _add_revisions(conn: Connection, changed: list[_Saved], run_id: int | None) -> None:
+    if changed:
+        conn.execute(insert(article_revisions), [
+            {**{key: item.save.row[key] for key in (*REVISION_FIELDS, "content_hash")}, "article_id": item.article_id,
+             "revision": item.revision, "fetched_at": item.save.fetched, "run_id": run_id} for item in changed])
+
+
+def _add_outcomes(conn: Connection, saved: list[_Saved], run_id: int | None) -> None:
+    """Each page's outcome in the run's ledger, in the transaction of the page."""
+    if run_id is None:
+        return
+    now = utc_now()
+    conn.execute(insert(run_pages), [
+        {"run_id": run_id, "url": item.save.row["url"], "outcome": item.outcome, "at": now,
+         "extractor": item.save.row["extractor"] if item.save.row["extractor"] != "site" else None}
+        for item in saved])
 
 
 def _insert_new(conn: Connection, saves: list[ArticleSave]) -> dict[str, int]:
@@ -133,16 +154,16 @@ def _insert_new(conn: Connection, saves: list[ArticleSave]) -> dict[str, int]:
     return {url: article_id for url, article_id in conn.execute(stmt, rows)}
 
 
-def _add_urls(conn: Connection, saved: list[tuple[ArticleSave, int]]) -> None:
+def _add_urls(conn: Connection, saved: list[_Saved]) -> None:
     """Remember every URL that led to each article (the first article naming a URL keeps it)."""
-    wanted = {url for save, _ in saved for url in save.urls}
+    wanted = {url for item in saved for url in item.save.urls}
     seen = set(conn.scalars(select(article_urls.c.url).where(article_urls.c.url.in_(wanted))))
     rows = []
-    for save, article_id in saved:
-        for url in save.urls:
+    for item in saved:
+        for url in item.save.urls:
             if url not in seen:
                 seen.add(url)
-                rows.append({"url": url, "article_id": article_id, "first_seen_at": save.fetched})
+                rows.append({"url": url, "article_id": item.article_id, "first_seen_at": item.save.fetched})
     if rows:
         conn.execute(insert(article_urls), rows)
 
