@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 from scrapy import Spider, signals
@@ -31,8 +30,8 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage
-from crawler.models import Article
+from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage, article_fields
+from crawler.run_status import ARCHIVE_GONE, LOST_LOCK, UNAVAILABLE_LIMIT, close_explanation, run_status
 from crawler.signals import crawl_started, raw_page_fetched
 from storage import Archive, ArchiveUnavailable, CrawlLock, StorageError, WriteBatch, open_archive
 
@@ -40,8 +39,6 @@ logger = logging.getLogger(__name__)
 
 GONE_STATUSES = {404, 410}  # an archived article answering these has been taken down
 LOCK_CHECK_SECONDS = 30  # how often a held site lock is checked even when the archive saw no reconnect
-UNAVAILABLE_LIMIT = 3  # consecutive items lost to an unreachable archive before the crawl gives up
-LOST_LOCK, ARCHIVE_GONE = "lost_site_lock", "archive_unavailable"  # close reasons of this pipeline
 
 
 class ArchivePipeline:
@@ -312,44 +309,6 @@ class ArchivePipeline:
     def _run(self) -> int:
         assert self.run_id is not None, "the run starts with the spider"
         return self.run_id
-
-
-def run_status(reason: str, *, ok: int, failed: int) -> str:
-    """How a run ended, from Scrapy's close reason and its page counts.
-
-    ok: nothing failed; partial: some pages failed; failed: nothing worked, or the archive stayed
-    unreachable; truncated: stopped by a CLOSESPIDER_* limit; interrupted: stopped early otherwise
-    (shutdown, a lost site lock).
-    """
-    if reason.startswith("closespider_"):
-        return "truncated"
-    if reason == ARCHIVE_GONE:
-        return "failed"
-    if reason != "finished":
-        return "interrupted"
-    if failed and not ok:
-        return "failed"
-    return "partial" if failed else "ok"
-
-
-def article_fields(article: Article) -> dict[str, Any]:
-    """dataclasses.asdict(article) in a third of its time: its nested dataclasses are one level deep."""
-    fields = {name: list(value) if isinstance(value, list) else value for name, value in vars(article).items()}
-    fields["channel"] = {"id": article.channel.id, "name": article.channel.name} if article.channel else None
-    fields["images"] = [asdict(image) for image in article.images]
-    return fields
-
-
-def close_explanation(reason: str, settings: Any) -> str:
-    """The error line a run gets when it did not simply finish ("" when it did)."""
-    if reason.startswith("closespider_"):
-        setting = reason.upper()
-        return f"truncated: {setting} = {settings.get(setting)} reached; pages beyond it were not crawled"
-    if reason == LOST_LOCK:
-        return "interrupted: lost the site's crawl lock (archive connection lost) and could not take it again"
-    if reason == ARCHIVE_GONE:
-        return f"failed: the archive stayed unreachable for {UNAVAILABLE_LIMIT} items in a row; crawl stopped"
-    return "" if reason == "finished" else f"interrupted: {reason}"
 
 
 def _described(item: Any) -> tuple[str, str]:

@@ -15,9 +15,10 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
-from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage
+from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage, article_fields
 from crawler.models import Article, Channel, HotEntry, Image
-from crawler.pipelines import ArchivePipeline, article_fields, close_explanation, run_status
+from crawler.pipelines import ArchivePipeline
+from crawler.run_status import close_explanation, run_status
 from crawler.spiderloader import spider_class
 from storage import open_archive
 from tests.conftest import new_pg_database
