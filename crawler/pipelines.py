@@ -5,33 +5,40 @@ It only writes. The run opens when the spider starts crawling (``crawl_started``
 prints; hot lists and failed pages end here (stored, then dropped quietly). Raw page bytes arrive by the
 ``raw_page_fetched`` signal, never as items.
 
+Writes are batched: raw pages, articles, hot lists and page outcomes queue in an `Archive.batch()` that is
+committed, in one transaction, every HLJNEWS_BATCH_SIZE writes, every HLJNEWS_BATCH_SECONDS and when the
+spider closes. Page outcomes (the run's counts) commit with their pages, so the run never counts more than
+is stored; a killed crawl loses at most the batch it had not committed, whose URLs the next run does not
+know and fetches again. Stats count a page when its batch is committed.
+
 A write the archive still refuses after its retries (database unreachable, disk full) is a failed page of
-the run with its reason, logged in one line; the run's status then says so. A crawl whose site lock was
-lost (a PostgreSQL restart drops it) and cannot be taken again is closed.
+the run with its reason, logged in one line; the run's status then says so. A batch the database refuses
+for any other reason is written again one page per transaction, so one bad page fails alone. A crawl whose
+site lock was lost (a PostgreSQL restart drops it) and cannot be taken again is closed.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict
+from collections.abc import Callable
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage
+from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage, article_fields
+from crawler.run_status import ARCHIVE_GONE, LOST_LOCK, UNAVAILABLE_LIMIT, close_explanation, run_status
 from crawler.signals import crawl_started, raw_page_fetched
-from storage import Archive, ArchiveUnavailable, CrawlLock, StorageError, open_archive
+from storage import Archive, ArchiveUnavailable, CrawlLock, StorageError, WriteBatch, open_archive
 
 logger = logging.getLogger(__name__)
 
 GONE_STATUSES = {404, 410}  # an archived article answering these has been taken down
 LOCK_CHECK_SECONDS = 30  # how often a held site lock is checked even when the archive saw no reconnect
-UNAVAILABLE_LIMIT = 3  # consecutive items lost to an unreachable archive before the crawl gives up
-LOST_LOCK, ARCHIVE_GONE = "lost_site_lock", "archive_unavailable"  # close reasons of this pipeline
 
 
 class ArchivePipeline:
@@ -53,11 +60,18 @@ class ArchivePipeline:
         self._lock_checked = (0, time.monotonic())  # (archive reconnects, when) at the last lock check
         self._close_reason = ""
         self.crawling = False  # set by the spider's crawl_started signal
+        self.batch_size = max(1, crawler.settings.getint("HLJNEWS_BATCH_SIZE"))
+        self.batch_seconds = crawler.settings.getfloat("HLJNEWS_BATCH_SECONDS")
+        self.batch: WriteBatch | None = None
+        self.queued: list[tuple[str, Any]] = []  # what each write in the batch is for, in queue order
+        self._queued_at = 0.0  # when the oldest write of the batch was queued
+        self._timer: Any = None  # commits a batch older than batch_seconds while no item arrives
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         pipeline = cls(crawler)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.crawl_started, signal=crawl_started)
         crawler.signals.connect(pipeline.keep_raw_page, signal=raw_page_fetched)
         return pipeline
@@ -65,10 +79,17 @@ class ArchivePipeline:
     def open_spider(self, spider: Spider | None = None) -> None:
         spider = self.crawler.spider
         self.archive = open_archive(self.db_url, create=True, retry_seconds=self.retry_seconds)
+        self.batch = self.archive.batch()
         self.site = getattr(spider, "site_key", spider.name)
         self.lock = self.archive.held_lock(self.site)  # held here when `hljnews crawl` took it in this process
         if self.crawler.settings.getint("HLJNEWS_RUN_ID"):  # a scheduler's run, recorded before the crawl
             self.start_run()
+
+    def spider_opened(self, spider: Spider) -> None:
+        """Start the clock that commits a batch once it is batch_seconds old (the reactor runs now)."""
+        if self.batch_seconds > 0:
+            self._timer = create_looping_call(self._commit_due)
+            self._timer.start(min(self.batch_seconds, 1.0), now=False)
 
     def crawl_started(self) -> None:
         """A real crawl begins (not `scrapy shell`, `parse` or `check`): open its run."""
@@ -97,32 +118,27 @@ class ArchivePipeline:
         if not self.crawling:  # `scrapy parse` runs the callbacks without a crawl: nothing to keep
             return
         self.start_run()
-        try:
-            self._save_raw(page)
-        except StorageError as error:
-            self._lost_write(page, error)
-            return
-        if kind == "list":
-            self.stats.inc_value("hljnews/pages_ok")
+        self._queue("list page" if kind == "list" else "page", page, lambda batch: batch.save_raw_page(
+            page.url, page.body, page.headers, page.fetched_at, run_id=self.run_id, status=page.status))
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         self.start_run()  # `scrapy parse --pipelines` writes without a crawl having started
         if isinstance(item, FailedPageItem):
             self._failed(item.url, item.error, status=item.status, blocked=item.blocked)
             raise DropItem(f"stored the failure of {item.url}", log_level="DEBUG")
-        try:
-            self._write(item)
-        except StorageError as error:
-            self._lost_write(item, error)
-        else:
-            self.unavailable = 0
-            self._flush_failures()
+        fields = self._write(item)
         self._check_lock()
-        if isinstance(item, ArticleItem):  # feed exports get the fields `hljnews extract` prints
-            return {**item.article.to_dict(), "fetched_at": item.fetched_at.isoformat() if item.fetched_at else None}
+        if fields is not None:  # feed exports get the fields `hljnews extract` prints (Article.to_dict)
+            published, fetched = item.article.published_at, item.fetched_at
+            return {**fields, "published_at": published.isoformat() if published else None,
+                    "fetched_at": fetched.isoformat() if fetched else None}
         raise DropItem(f"stored the {type(item).__name__}", log_level="DEBUG")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        for _ in range(2):  # the second commit takes the failures of pages the first could not store
+            self._commit()
         if self.archive is not None and self.run_id is None and (self.errors or self._count("pages_ok")):
             self.start_run()  # a crawl whose archive was unreachable when it started
         if self.archive is not None and self.run_id is None:  # no crawl started (scrapy shell, parse, check)
@@ -142,33 +158,85 @@ class ArchivePipeline:
         self.stats.set_value("hljnews/run_status", status)
         self.archive.close()
 
-    def _write(self, item: Any) -> None:
+    def _write(self, item: Any) -> dict[str, Any] | None:
+        """Queue an item's write; an article's fields are returned (made once, for the archive and the feed)."""
         if isinstance(item, ArticleItem):
-            outcome = self._archive.save_article(asdict(item.article), fetched_at=item.fetched_at,
-                                                 run_id=self.run_id, aliases=item.aliases)
-            self.stats.inc_value(f"hljnews/articles_{outcome}")
+            fields = article_fields(item.article)
+            self._queue("article", item, lambda batch: batch.save_article(
+                fields, fetched_at=item.fetched_at, run_id=self.run_id, aliases=item.aliases))
+            return fields
+        if isinstance(item, HotListItem):
+            entries = [{"rank": entry.rank, "title": entry.title, "url": entry.url} for entry in item.entries]
+            self._queue("hot list", item, lambda batch: batch.save_hot_list(
+                item.site, item.captured_at, item.page_url, entries, run_id=self.run_id))
+            return None
+        raise DropItem(f"unknown item type {type(item).__name__}")
+
+    def _queue(self, kind: str, item: Any, write: Callable[[WriteBatch], None]) -> None:
+        """Add one write to the batch (bad input fails that page alone, now); commit a full batch."""
+        try:
+            write(self._batch)
+        except StorageError as error:
+            self._lost_write(item, error)
+            return
+        if not self.queued:
+            self._queued_at = time.monotonic()
+        self.queued.append((kind, item))
+        if len(self.queued) >= self.batch_size:
+            self._commit()
+
+    def _commit_due(self) -> None:
+        if self.queued and time.monotonic() - self._queued_at >= self.batch_seconds:
+            self._commit()
+            self._check_lock()
+
+    def _commit(self) -> None:
+        """Write the batch in one transaction; on a refusal, page by page; then count what was stored."""
+        if not self.queued:
+            return
+        queued, self.queued = self.queued, []
+        try:
+            results = self._batch.commit()
+        except ArchiveUnavailable as error:  # page by page would wait out the retry period for each
+            self._batch.clear()
+            results = [error] * len(queued)
+        except StorageError as error:
+            logger.warning("run %s: a batch of %d writes was refused (%s); writing them one by one", self.run_id,
+                           len(queued), error)
+            results = self._batch.commit_each()
+        for (kind, item), result in zip(queued, results, strict=True):
+            self._settle(kind, item, result)
+        if not any(isinstance(result, StorageError) for result in results):
+            self.unavailable = 0
+            self._flush_failures()
+
+    def _settle(self, kind: str, item: Any, result: Any) -> None:
+        """Count one committed write, or record its page failed."""
+        if isinstance(result, StorageError):
+            if kind == "failed page":
+                self.unrecorded.append(item)
+            elif kind == "blocked page":
+                logger.error("run %s: blocked page %s not recorded: %s", self.run_id, item[0], result)
+            elif kind != "removal":
+                self._lost_write(item, result)
+        elif kind == "article":
+            self.stats.inc_value(f"hljnews/articles_{result}")
             self.stats.inc_value("hljnews/pages_ok")
             if item.article.extractor == "generic":
                 self.stats.inc_value("hljnews/articles_generic")
-        elif isinstance(item, HotListItem):
-            entries = [asdict(entry) for entry in item.entries]
-            if self._archive.save_hot_list(item.site, item.captured_at, item.page_url, entries, run_id=self.run_id):
-                self.stats.inc_value("hljnews/hot_lists")
-        else:
-            raise DropItem(f"unknown item type {type(item).__name__}")
-
-    def _save_raw(self, raw: RawPage) -> None:
-        self._archive.save_raw_page(raw.url, raw.body, raw.headers, raw.fetched_at, run_id=self.run_id,
-                                    status=raw.status)
+        elif kind == "list page":
+            self.stats.inc_value("hljnews/pages_ok")
+        elif kind == "hot list" and result is not None:
+            self.stats.inc_value("hljnews/hot_lists")
+        elif kind == "removal" and result:
+            self.stats.inc_value("hljnews/articles_removed")
 
     def _failed(self, url: str, error: str, *, status: int | None = None, blocked: bool = False) -> None:
         """Count a failed page, record it in the run (later, if the archive cannot take it now)."""
         if blocked:  # robots.txt forbade it: counted in the run, not a failure of the crawl
             self.stats.inc_value("hljnews/pages_blocked")
-            try:
-                self._archive.record_blocked(self._run, url, error) if self.run_id is not None else None
-            except StorageError as storage_error:
-                logger.error("run %s: blocked page %s not recorded: %s", self.run_id, url, storage_error)
+            if self.run_id is not None:
+                self._queue_outcome((url, error), "blocked")
             return
         self.stats.inc_value("hljnews/pages_failed")
         if len(self.errors) < self.max_errors:
@@ -176,12 +244,13 @@ class ArchivePipeline:
         if self.run_id is None:
             self.unrecorded.append((url, error))
             return
-        try:
-            if status in GONE_STATUSES and self._archive.mark_removed(url):
-                self.stats.inc_value("hljnews/articles_removed")
-            self._archive.record_failure(self._run, url, error)
-        except StorageError:
-            self.unrecorded.append((url, error))
+        if status in GONE_STATUSES:
+            self._queue("removal", url, lambda batch: batch.mark_removed(url))
+        self._queue_outcome((url, error), "failed")
+
+    def _queue_outcome(self, failure: tuple[str, str], outcome: str) -> None:
+        run_id = self._run
+        self._queue(f"{outcome} page", failure, lambda batch: batch.record_failure(run_id, *failure, outcome=outcome))
 
     def _lost_write(self, item: Any, error: StorageError) -> None:
         url, kind = _described(item)
@@ -227,6 +296,11 @@ class ArchivePipeline:
         return int(self.stats.get_value(f"hljnews/{name}", 0))
 
     @property
+    def _batch(self) -> WriteBatch:
+        assert self.batch is not None, "the batch opens with the archive"
+        return self.batch
+
+    @property
     def _archive(self) -> Archive:
         assert self.archive is not None, "the archive opens with the spider"
         return self.archive
@@ -235,36 +309,6 @@ class ArchivePipeline:
     def _run(self) -> int:
         assert self.run_id is not None, "the run starts with the spider"
         return self.run_id
-
-
-def run_status(reason: str, *, ok: int, failed: int) -> str:
-    """How a run ended, from Scrapy's close reason and its page counts.
-
-    ok: nothing failed; partial: some pages failed; failed: nothing worked, or the archive stayed
-    unreachable; truncated: stopped by a CLOSESPIDER_* limit; interrupted: stopped early otherwise
-    (shutdown, a lost site lock).
-    """
-    if reason.startswith("closespider_"):
-        return "truncated"
-    if reason == ARCHIVE_GONE:
-        return "failed"
-    if reason != "finished":
-        return "interrupted"
-    if failed and not ok:
-        return "failed"
-    return "partial" if failed else "ok"
-
-
-def close_explanation(reason: str, settings: Any) -> str:
-    """The error line a run gets when it did not simply finish ("" when it did)."""
-    if reason.startswith("closespider_"):
-        setting = reason.upper()
-        return f"truncated: {setting} = {settings.get(setting)} reached; pages beyond it were not crawled"
-    if reason == LOST_LOCK:
-        return "interrupted: lost the site's crawl lock (archive connection lost) and could not take it again"
-    if reason == ARCHIVE_GONE:
-        return f"failed: the archive stayed unreachable for {UNAVAILABLE_LIMIT} items in a row; crawl stopped"
-    return "" if reason == "finished" else f"interrupted: {reason}"
 
 
 def _described(item: Any) -> tuple[str, str]:

@@ -5,6 +5,11 @@ BOT_NAME = "hljnews"
 SPIDER_LOADER_CLASS = "crawler.spiderloader.SiteSpiderLoader"
 
 # --- hljnews settings (alphabetical) ---
+# Archive writes (raw pages, articles, hot lists, page outcomes) committed together in one transaction; a
+# killed crawl loses at most this batch, which the next run fetches again.
+HLJNEWS_BATCH_SIZE = 200
+# A batch is also committed once its oldest write is this many seconds old (0: only when full or at the end).
+HLJNEWS_BATCH_SECONDS = 2.0
 # The configuration file ([[outlets]], [[sites]], …); None: $HLJNEWS_CONFIG, ./hljnews.toml, the bundled defaults.
 HLJNEWS_CONFIG = None
 # Archive URL or SQLite path; None falls back to $HLJNEWS_DB, then sqlite:///data/hljnews.sqlite3.

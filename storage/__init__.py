@@ -5,6 +5,7 @@ methods, reads are methods too. Times cross this boundary as aware datetimes.
 """
 
 from storage.archive import Archive, open_archive
+from storage.batch import WriteBatch
 from storage.errors import (
     AlreadyRunning,
     ArchiveFull,
@@ -30,6 +31,7 @@ __all__ = [
     "SearchQuery",
     "StorageError",
     "WatchMatcher",
+    "WriteBatch",
     "check_query",
     "normalize",
     "open_archive",

@@ -28,13 +28,27 @@ ARTICLE_COLUMNS = (articles.c.id, articles.c.site, articles.c.url, articles.c.ti
 def article_alerts(conn: Connection, matcher: WatchMatcher, canonical_url: str, outcome: str, run_id: int | None,
                    now: datetime) -> int:
     """Alerts for the watches a just-saved new ("new") or changed ("updated") article matches; how many."""
-    if outcome not in ("new", "updated") or not len(matcher):
+    return articles_alerts(conn, matcher, [(canonical_url, outcome)], run_id, now)
+
+
+def articles_alerts(conn: Connection, matcher: WatchMatcher, saved: Sequence[tuple[str, str]], run_id: int | None,
+                    now: datetime) -> int:
+    """article_alerts for just-saved articles of distinct canonical URLs ((url, outcome)), read in one query."""
+    outcomes = {url: outcome for url, outcome in saved if outcome in ("new", "updated")}
+    if not outcomes or not len(matcher):
         return 0
+    query = (select(*ARTICLE_COLUMNS, articles.c.canonical_url, search_text.c.title.label("text_title"),
+                    search_text.c.body.label("text_body"))
+             .join(search_text, search_text.c.article_id == articles.c.id)
+             .where(articles.c.canonical_url.in_(list(outcomes))))
+    return sum(_alerts_of(conn, matcher, article, outcomes[article.canonical_url], run_id, now)
+               for article in conn.execute(query).all())
+
+
+def _alerts_of(conn: Connection, matcher: WatchMatcher, article: Any, outcome: str, run_id: int | None,
+               now: datetime) -> int:
     trigger = "new" if outcome == "new" else "revised"
-    article = conn.execute(select(*ARTICLE_COLUMNS).where(articles.c.canonical_url == canonical_url)).one()
-    text = conn.execute(select(search_text.c.title, search_text.c.body)
-                        .where(search_text.c.article_id == article.id)).one()
-    matched = matcher.matches(text.title, text.body, site=article.site, trigger=trigger)
+    matched = matcher.matches(article.text_title, article.text_body, site=article.site, trigger=trigger)
     changes = _changes(conn, article.id, article.revision) if matched and trigger == "revised" else None
     made = 0
     for watch in matched:

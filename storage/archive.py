@@ -11,6 +11,7 @@ from typing import Any, Self
 from sqlalchemy import Connection, Engine
 
 from storage import articles, bulk, counts, hot_lists, raw_pages, runs, scheduler_state
+from storage.batch import WriteBatch
 from storage.database import RETRY_SECONDS, Database
 from storage.engine import sqlite_path
 from storage.locks import CrawlLock, held_lock
@@ -172,6 +173,21 @@ class Archive(MonitoringMethods):
         rows = [article_row(article) for article in new]
         fetched = require_instant(fetched_at, "fetched_at")
         return self._db.write(lambda conn: bulk.load_new_articles(conn, rows, fetched))
+    def save_articles(self, batch: Iterable[Mapping[str, Any]], *, fetched_at: datetime,
+                      run_id: int | None = None) -> list[str]:
+        """save_article for many articles in one transaction (all stored or none); their outcomes in order."""
+        writes = self.batch()
+        for article in batch:
+            writes.save_article(article, fetched_at=fetched_at, run_id=run_id)
+        return writes.commit()
+
+    def batch(self) -> WriteBatch:
+        """An empty WriteBatch: save_* calls queued with their checks, then written in one transaction by commit().
+
+        A crawl's pipeline commits one every few hundred pages or seconds; what is not committed yet is not
+        stored, not counted in its run and not known to the next run, which therefore fetches it again.
+        """
+        return WriteBatch(self._db, self._watch_cache)
 
     def save_hot_list(self, site: str, captured_at: datetime, page_url: str, entries: list[dict[str, Any]],
                       *, run_id: int | None = None) -> int | None:

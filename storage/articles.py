@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from storage.errors import StorageError
 from storage.rows import REVISION_FIELDS
 from storage.schema import article_revisions, article_urls, articles, run_pages
-from storage.search import index_article
+from storage.search import backend_for, index_article, normalize, searchable_title
 from storage.search.filters import ARTICLE_DATE
 from storage.times import utc_now
 
@@ -19,38 +20,152 @@ from storage.times import utc_now
 def save_article(conn: Connection, row: dict[str, Any], fetched: datetime, run_id: int | None,
                  urls: list[str]) -> str:
     """Insert or update by canonical URL; returns "new", "updated" (a new revision) or "unchanged"."""
-    current = conn.execute(select(articles.c.id, articles.c.revision, articles.c.content_hash,
-                                  articles.c.last_fetched_at)
-                           .where(articles.c.canonical_url == row["canonical_url"]).with_for_update()).first()
-    if current is None:
-        article_id = conn.execute(insert(articles).values(
-            {**row, "revision": 1, "first_seen_at": fetched, "last_fetched_at": fetched},
-        ).returning(articles.c.id)).scalar_one()
-        outcome, revision = "new", 1
-    else:
-        article_id, revision = current.id, current.revision
-        outcome = "unchanged" if current.content_hash == row["content_hash"] else "updated"
-        if outcome == "updated":
-            revision += 1
-        # Metadata (bylines, channel, images...) is refreshed in place; `url` stays the first one seen.
-        changes = {key: value for key, value in row.items() if key != "url"}
-        conn.execute(update(articles).where(articles.c.id == article_id).values(
-            {**changes, "revision": revision, "removed_at": None,
-             "last_fetched_at": max(fetched, current.last_fetched_at)}))
-    if outcome != "unchanged":
-        index_article(conn, article_id, row)
-        conn.execute(insert(article_revisions).values(
-            **{key: row[key] for key in (*REVISION_FIELDS, "content_hash")},
-            article_id=article_id, revision=revision, fetched_at=fetched, run_id=run_id))
-    seen = set(conn.scalars(select(article_urls.c.url).where(article_urls.c.url.in_(urls))))
-    new_urls = [{"url": url, "article_id": article_id, "first_seen_at": fetched} for url in urls if url not in seen]
-    if new_urls:
-        conn.execute(insert(article_urls), new_urls)
-    if run_id is not None:
-        extractor = row["extractor"] if row["extractor"] != "site" else None
-        conn.execute(insert(run_pages).values(run_id=run_id, url=row["url"], outcome=outcome, extractor=extractor,
-                                              at=utc_now()))
-    return outcome
+    return save_articles(conn, [ArticleSave(row, fetched, urls)], run_id)[0]
+
+
+class ArticleSave(NamedTuple):
+    """One article to save: its row (rows.article_row), when it was fetched, the URLs that led to it."""
+
+    row: dict[str, Any]
+    fetched: datetime
+    urls: list[str]
+
+
+class _Current(NamedTuple):
+    id: int
+    revision: int
+    content_hash: str
+    last_fetched_at: datetime
+
+
+class _Saved(NamedTuple):
+    save: ArticleSave
+    article_id: int
+    outcome: str
+    revision: int
+
+
+def save_articles(conn: Connection, saves: Sequence[ArticleSave], run_id: int | None,
+                  after_round: Callable[[list[tuple[str, str]]], object] | None = None) -> list[str]:
+    """save_article for many at once, a few statements per round; outcomes in order.
+
+    Same result as saving them one by one: an article whose canonical URL comes again later in the batch
+    starts a new round, so the later copy sees the earlier one. after_round gets each round's
+    (canonical URL, outcome) pairs before the next round is written (alerts read the articles as saved).
+    """
+    outcomes: list[str] = []
+    for round_ in _rounds(saves):
+        done = _save_round(conn, round_, run_id)
+        if after_round is not None:
+            after_round([(save.row["canonical_url"], outcome) for save, outcome in zip(round_, done, strict=True)])
+        outcomes += done
+    return outcomes
+
+
+def _rounds(saves: Sequence[ArticleSave]) -> Iterator[list[ArticleSave]]:
+    round_: list[ArticleSave] = []
+    keys: set[str] = set()
+    for save in saves:
+        if save.row["canonical_url"] in keys:
+            yield round_
+            round_, keys = [], set()
+        round_.append(save)
+        keys.add(save.row["canonical_url"])
+    if round_:
+        yield round_
+
+
+def _save_round(conn: Connection, saves: list[ArticleSave], run_id: int | None) -> list[str]:
+    """Saves with distinct canonical URLs: a few statements for all of them, not a few for each."""
+    current = _current(conn, [save.row["canonical_url"] for save in saves])
+    new_ids = _insert_new(conn, [save for save in saves if save.row["canonical_url"] not in current])
+    saved = [_saved(save, current.get(save.row["canonical_url"]), new_ids) for save in saves]
+    _refresh(conn, [(item, current[item.save.row["canonical_url"]]) for item in saved if item.outcome != "new"])
+    changed = [item for item in saved if item.outcome != "unchanged"]
+    _index(conn, changed)
+    _add_revisions(conn, changed, run_id)
+    _add_urls(conn, saved)
+    _add_outcomes(conn, saved, run_id)
+    return [item.outcome for item in saved]
+
+
+def _current(conn: Connection, keys: list[str]) -> dict[str, _Current]:
+    """The stored articles of these canonical URLs (locked for this transaction on PostgreSQL)."""
+    query = (select(articles.c.canonical_url, articles.c.id, articles.c.revision, articles.c.content_hash,
+                    articles.c.last_fetched_at).where(articles.c.canonical_url.in_(keys)).with_for_update())
+    return {row.canonical_url: _Current(row.id, row.revision, row.content_hash, row.last_fetched_at)
+            for row in conn.execute(query)}
+
+
+def _saved(save: ArticleSave, found: _Current | None, new_ids: dict[str, int]) -> _Saved:
+    """A save's article id, outcome and revision number."""
+    if found is None:
+        return _Saved(save, new_ids[save.row["canonical_url"]], "new", 1)
+    if found.content_hash == save.row["content_hash"]:
+        return _Saved(save, found.id, "unchanged", found.revision)
+    return _Saved(save, found.id, "updated", found.revision + 1)
+
+
+def _refresh(conn: Connection, stored: list[tuple[_Saved, _Current]]) -> None:
+    """Update articles saved again: metadata (bylines, channel, images...) in place; `url` stays the first seen."""
+    changes = [{**{key: value for key, value in item.save.row.items() if key != "url"}, "b_id": item.article_id,
+                "revision": item.revision, "removed_at": None,
+                "last_fetched_at": max(item.save.fetched, found.last_fetched_at)} for item, found in stored]
+    if changes:
+        conn.execute(update(articles).where(articles.c.id == bindparam("b_id")), changes)
+
+
+def _index(conn: Connection, changed: list[_Saved]) -> None:
+    """Index new and changed articles; a new one has no search_text row yet, so nothing is read first."""
+    backend = backend_for(conn)
+    for item in changed:
+        row = item.save.row
+        if item.outcome == "new":
+            backend.write_index(conn, item.article_id, normalize(searchable_title(row)), normalize(row["body"]), None)
+        else:
+            index_article(conn, item.article_id, row)
+
+
+def _add_revisions(conn: Connection, changed: list[_Saved], run_id: int | None) -> None:
+    if changed:
+        conn.execute(insert(article_revisions), [
+            {**{key: item.save.row[key] for key in (*REVISION_FIELDS, "content_hash")}, "article_id": item.article_id,
+             "revision": item.revision, "fetched_at": item.save.fetched, "run_id": run_id} for item in changed])
+
+
+def _add_outcomes(conn: Connection, saved: list[_Saved], run_id: int | None) -> None:
+    """Each page's outcome in the run's ledger, in the transaction of the page."""
+    if run_id is None:
+        return
+    now = utc_now()
+    conn.execute(insert(run_pages), [
+        {"run_id": run_id, "url": item.save.row["url"], "outcome": item.outcome, "at": now,
+         "extractor": item.save.row["extractor"] if item.save.row["extractor"] != "site" else None}
+        for item in saved])
+
+
+def _insert_new(conn: Connection, saves: list[ArticleSave]) -> dict[str, int]:
+    """Insert articles not stored yet; their ids by canonical URL."""
+    if not saves:
+        return {}
+    rows = [{**save.row, "revision": 1, "first_seen_at": save.fetched, "last_fetched_at": save.fetched}
+            for save in saves]
+    stmt = insert(articles).returning(articles.c.canonical_url, articles.c.id, sort_by_parameter_order=True)
+    return {url: article_id for url, article_id in conn.execute(stmt, rows)}
+
+
+def _add_urls(conn: Connection, saved: list[_Saved]) -> None:
+    """Remember every URL that led to each article (the first article naming a URL keeps it)."""
+    wanted = {url for item in saved for url in item.save.urls}
+    seen = set(conn.scalars(select(article_urls.c.url).where(article_urls.c.url.in_(wanted))))
+    rows = []
+    for item in saved:
+        for url in item.save.urls:
+            if url not in seen:
+                seen.add(url)
+                rows.append({"url": url, "article_id": item.article_id, "first_seen_at": item.save.fetched})
+    if rows:
+        conn.execute(insert(article_urls), rows)
 
 
 def mark_removed(conn: Connection, url: str, when: datetime) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -12,21 +12,55 @@ from storage.schema import hot_list_entries, hot_list_snapshots
 SNAPSHOT_ORDER = (hot_list_snapshots.c.captured_at, hot_list_snapshots.c.id)
 
 
+class HotSave(NamedTuple):
+    """One hot-list snapshot to save: its entries as rows (rows.hot_list_rows) and their hash."""
+
+    site: str
+    captured: datetime
+    page_url: str
+    rows: list[dict[str, Any]]
+    digest: str
+    run_id: int | None
+
+
 def save_hot_list(conn: Connection, site: str, captured: datetime, page_url: str, rows: list[dict[str, Any]],
                   digest: str, run_id: int | None) -> int | None:
     """Insert a snapshot; None when it equals the site's latest snapshot of the same run (any page)."""
-    if run_id is not None:
-        # Every article page of a run repeats the same sidebar: one snapshot per change is the history.
-        latest = conn.scalar(select(hot_list_snapshots.c.entries_hash)
-                             .where(hot_list_snapshots.c.site == site, hot_list_snapshots.c.run_id == run_id)
-                             .order_by(hot_list_snapshots.c.id.desc()).limit(1))
-        if latest == digest:
-            return None
-    snapshot_id = conn.execute(insert(hot_list_snapshots).values(
-        site=site, page_url=page_url, captured_at=captured, run_id=run_id, entries_hash=digest,
-    ).returning(hot_list_snapshots.c.id)).scalar_one()
-    conn.execute(insert(hot_list_entries), [{"snapshot_id": snapshot_id, **row} for row in rows])
-    return snapshot_id
+    return save_hot_lists(conn, [HotSave(site, captured, page_url, rows, digest, run_id)])[0]
+
+
+def save_hot_lists(conn: Connection, saves: list[HotSave]) -> list[int | None]:
+    """save_hot_list for many snapshots in order, in three statements; their ids (None: not stored)."""
+    latest: dict[tuple[str, int], str | None] = {}
+    kept: list[HotSave] = []
+    for save in saves:
+        if save.run_id is not None:
+            # Every article page of a run repeats the same sidebar: one snapshot per change is the history.
+            key = (save.site, save.run_id)
+            if key not in latest:
+                latest[key] = _latest_digest(conn, *key)
+            if latest[key] == save.digest:
+                kept.append(save._replace(rows=[]))  # a place holder: not stored
+                continue
+            latest[key] = save.digest
+        kept.append(save)
+    stored = [save for save in kept if save.rows]
+    if not stored:
+        return [None] * len(saves)
+    ids = list(conn.scalars(insert(hot_list_snapshots).returning(hot_list_snapshots.c.id, sort_by_parameter_order=True),
+                            [{"site": save.site, "page_url": save.page_url, "captured_at": save.captured,
+                              "run_id": save.run_id, "entries_hash": save.digest} for save in stored]))
+    entries = [{"snapshot_id": snapshot_id, **row} for snapshot_id, save in zip(ids, stored, strict=True)
+               for row in save.rows]
+    conn.execute(insert(hot_list_entries), entries)
+    found = iter(ids)
+    return [next(found) if save.rows else None for save in kept]
+
+
+def _latest_digest(conn: Connection, site: str, run_id: int) -> str | None:
+    return conn.scalar(select(hot_list_snapshots.c.entries_hash)
+                       .where(hot_list_snapshots.c.site == site, hot_list_snapshots.c.run_id == run_id)
+                       .order_by(hot_list_snapshots.c.id.desc()).limit(1))
 
 
 def hot_list_at(conn: Connection, site: str, when: datetime | None, page_url: str | None) -> dict[str, Any] | None:

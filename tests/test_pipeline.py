@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,9 +15,10 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
-from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage
-from crawler.models import Article, HotEntry
-from crawler.pipelines import ArchivePipeline, close_explanation, run_status
+from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage, article_fields
+from crawler.models import Article, Channel, HotEntry, Image
+from crawler.pipelines import ArchivePipeline
+from crawler.run_status import close_explanation, run_status
 from crawler.spiderloader import spider_class
 from storage import open_archive
 from tests.conftest import new_pg_database
@@ -56,8 +59,11 @@ HljPeopleSpider = spider_class("hlj_people")
 
 
 def started(db: str, **settings: Any) -> tuple[ArchivePipeline, Crawler]:
+    """A pipeline in a started crawl; each write is committed as it comes unless HLJNEWS_BATCH_SIZE says otherwise
+    (the tests of batches set it)."""
     crawler = get_crawler(HljPeopleSpider, {"HLJNEWS_DB": db, "HLJNEWS_DB_RETRY_SECONDS": 30,
-                                            "HLJNEWS_MAX_RUN_ERRORS": 20, "CLOSESPIDER_PAGECOUNT": 2000, **settings})
+                                            "HLJNEWS_MAX_RUN_ERRORS": 20, "CLOSESPIDER_PAGECOUNT": 2000,
+                                            "HLJNEWS_BATCH_SIZE": 1, **settings})
     crawler.spider = HljPeopleSpider.from_crawler(crawler)
     crawler.engine = Engine_()  # type: ignore[assignment]
     pipeline = ArchivePipeline.from_crawler(crawler)
@@ -212,3 +218,61 @@ def _fill_the_disk(engine: Engine) -> None:
     engine.dispose()
     event.listen(engine, "connect", _cap_pages)
 
+
+
+def _refuse_title(db: str, title: str) -> None:
+    """Make the database refuse one article (as a constraint would), whatever transaction it comes in."""
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN NEW.title = '{title}' "
+                     "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+
+
+def test_writes_wait_in_the_batch_until_it_is_full_and_are_not_known_before(sqlite_db: str) -> None:
+    pipeline, crawler = started(sqlite_db, HLJNEWS_BATCH_SIZE=4)
+    for i in range(3):
+        feed(pipeline, article(i))
+    with open_archive(sqlite_db) as archive:
+        assert archive.counts()["articles"] == 0 and archive.known_urls("hlj_people") == set()
+        assert archive.get_run(pipeline.run_id)["pages_new"] == 0
+    assert crawler.stats.get_value("hljnews/pages_ok") is None  # nothing counted before it is stored
+    feed(pipeline, article(3))  # the fourth write fills the batch: one transaction stores all four
+    with open_archive(sqlite_db) as archive:
+        assert archive.counts()["articles"] == 4 and archive.get_run(pipeline.run_id)["pages_new"] == 4
+    feed(pipeline, article(4))
+    pipeline.spider_closed(crawler.spider, "finished")
+    with open_archive(sqlite_db) as archive:
+        run = archive.get_run(pipeline.run_id)
+        assert (run["status"], run["pages_new"], archive.counts()["articles"]) == ("ok", 5, 5)
+    assert crawler.stats.get_value("hljnews/pages_ok") == 5
+
+
+def test_a_batch_the_database_refuses_is_written_page_by_page_and_the_crawl_goes_on(
+        sqlite_db: str, caplog: pytest.LogCaptureFixture) -> None:
+    pipeline, crawler = started(sqlite_db, HLJNEWS_BATCH_SIZE=3)
+    _refuse_title(sqlite_db, "标题3")
+    with caplog.at_level(logging.INFO):
+        pipeline.keep_raw_page(raw(1), "list")
+        for i in range(1, 7):  # batches: raw, 1, 2 | 3 (refused), 4, 5 | 6 and the failure of 3, at close
+            feed(pipeline, article(i))
+        pipeline.spider_closed(crawler.spider, "finished")
+    assert crawler.engine.reasons == []  # the crawl was not stopped
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and f"article of {article(3).article.url} not stored" in errors[0]
+    assert any("writing them one by one" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    with open_archive(sqlite_db) as archive:
+        run = archive.get_run(pipeline.run_id)
+        stored = {a["url"] for a in archive.iter_articles()}
+    assert stored == {article(i).article.url for i in (1, 2, 4, 5, 6)}
+    assert (run["status"], run["pages_new"], run["pages_failed"]) == ("partial", 5, 1)
+    assert run["errors"][0].startswith("http://hlj.people.com.cn/n2/2026/1128/c220024-3.html: article not stored")
+    assert crawler.stats.get_value("hljnews/pages_ok") == 6  # five articles and the list page
+
+
+def test_article_fields_are_asdict_of_the_article() -> None:
+    full = Article("http://hlj.people.com.cn/n2/1.html", "http://hlj.people.com.cn/n2/1.html", "hlj_people", "标题",
+                   "正文。", published_at=T0, authors=["张三"], editors=["李四"], channel=Channel("220027", "要闻"),
+                   images=[Image("http://hlj.people.com.cn/1.jpg", "图")], page_urls=["http://hlj.people.com.cn/n2/1-2.html"])
+    assert article_fields(full) == asdict(full)
+    assert article_fields(full)["authors"] is not full.authors  # a copy: the feed may change it
+    bare = article(1).article
+    assert article_fields(bare) == asdict(bare)

@@ -11,11 +11,12 @@ from storage import Archive
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC = ["AlreadyRunning", "Archive", "ArchiveFull", "ArchiveNotFound", "ArchiveReadOnly", "ArchiveUnavailable",
-          "CompiledWatch", "CrawlLock", "SearchQuery", "StorageError", "WatchMatcher", "check_query", "normalize",
-          "open_archive", "parse_query"]
+          "CompiledWatch", "CrawlLock", "SearchQuery", "StorageError", "WatchMatcher", "WriteBatch", "check_query",
+          "normalize", "open_archive", "parse_query"]
 ARCHIVE_METHODS = {
     # writes
-    "start_run", "save_raw_page", "save_article", "load_new_articles", "save_hot_list", "record_failure",
+    "start_run", "save_raw_page", "save_article", "save_articles", "batch", "load_new_articles",
+    "save_hot_list", "record_failure",
     "record_failures", "record_blocked", "finish_run", "mark_removed", "crawl_lock", "held_lock", "scheduler_lock",
     # the scheduler's ledger and state
     "claim_firing", "take_run", "close_queued_run", "retry_run", "close_dead_runs", "queued_runs",

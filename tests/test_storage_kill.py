@@ -34,9 +34,9 @@ KILLS = 4
 SEED = int(os.environ.get("HLJNEWS_KILL_SEED", time.time_ns() % 1_000_000))
 
 
-def _start_writer(db_url: str) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
-    process = subprocess.Popen([sys.executable, "-m", "tests.support.archive_writer", db_url, str(ARTICLES)],
-                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
+def _start_writer(db_url: str, batch: int | None = None) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
+    process = subprocess.Popen([sys.executable, "-m", "tests.support.archive_writer", db_url, str(ARTICLES),
+                                *([str(batch)] if batch else [])], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     lines: queue.Queue[str] = queue.Queue()
 
     def read() -> None:
@@ -79,6 +79,31 @@ def test_sigkilled_writers_leave_a_consistent_archive(db_url: str) -> None:
         assert archive.counts()["raw_pages"] == ARTICLES, context
         statuses = [run["status"] for run in archive.runs(limit=100)]
         assert statuses[0] == "ok" and "running" not in statuses, (context, statuses)
+
+
+def test_writers_killed_mid_batch_lose_only_their_uncommitted_batch(db_url: str) -> None:
+    """Batched writers: a kill loses the batch in the making, nothing else; the ledger equals what is stored."""
+    rng, batch = random.Random(SEED), 7
+    context = f"HLJNEWS_KILL_SEED={SEED}"
+    for _ in range(KILLS):
+        process, lines = _start_writer(db_url, batch)
+        for _ in range(rng.randint(1, 6)):
+            if not lines.get(timeout=60):
+                break
+        time.sleep(rng.uniform(0, 0.05))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        _assert_consistent(db_url, context)
+        with open_archive(db_url) as archive:
+            stored = archive.counts()
+        # Each run commits whole batches of `batch` new articles (with their raw pages): never a part of one.
+        assert stored["articles"] % batch == 0 and stored["raw_pages"] == stored["articles"], (context, stored)
+    process, _ = _start_writer(db_url, batch)
+    assert process.wait(timeout=120) == 0, context
+    _assert_consistent(db_url, context)
+    with open_archive(db_url) as archive:
+        assert archive.counts()["articles"] == archive.counts()["raw_pages"] == ARTICLES, context
+        assert archive.runs(limit=1)[0]["status"] == "ok", context
 
 
 def _assert_consistent(db_url: str, context: str) -> None:

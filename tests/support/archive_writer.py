@@ -1,6 +1,7 @@
 """Sample articles for storage tests, and a crawl-like writer for the SIGKILL test.
 
-Run as `python -m tests.support.archive_writer DB_URL N` (prints progress).
+Run as `python -m tests.support.archive_writer DB_URL N [BATCH]` (prints progress); with BATCH, the pages go
+through Archive.batch(), committed every BATCH articles (and at the end).
 """
 
 from __future__ import annotations
@@ -69,6 +70,38 @@ def run_workload(archive: Archive, n: int) -> int:
     return run_id
 
 
+def run_batched_workload(archive: Archive, n: int, batch_size: int) -> int:
+    """run_workload's pages through batches of batch_size articles; prints each commit's article count."""
+    known = archive.known_urls(SITE)
+    run_id = archive.start_run("killer", SITE)
+    print(f"run {run_id}", flush=True)
+    batch, queued = archive.batch(), 0
+    for i in range(n):
+        article = sample_article(i)
+        if article["url"] in known:
+            continue
+        now = datetime.now(UTC)
+        body = f"<html><body>{article['title']}</body></html>".encode()
+        batch.save_raw_page(article["url"], body, {"content-type": "text/html"}, now, run_id=run_id)
+        batch.save_article(article, fetched_at=now, run_id=run_id)
+        if i % 3 == 2:
+            batch.save_article(sample_article(i - 1, version=2), fetched_at=now, run_id=run_id)
+        batch.save_hot_list(SITE, now, f"https://news.example.cn/hot/{i % 2}", hot_entries(i), run_id=run_id)
+        if i % 5 == 4:
+            batch.record_failure(run_id, f"https://news.example.cn/missing/{i}.html", "HTTP 404")
+        queued += 1
+        if queued % batch_size == 0:
+            batch.commit()
+            print(f"committed {queued}", flush=True)
+    batch.commit()
+    archive.finish_run(run_id, "ok")
+    print("finished", flush=True)
+    return run_id
+
+
 if __name__ == "__main__":
     with open_archive(sys.argv[1], create=True) as opened:
-        run_workload(opened, int(sys.argv[2]))
+        if len(sys.argv) > 3:
+            run_batched_workload(opened, int(sys.argv[2]), int(sys.argv[3]))
+        else:
+            run_workload(opened, int(sys.argv[2]))

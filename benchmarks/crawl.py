@@ -1,0 +1,247 @@
+"""Crawl pipeline against bare Scrapy: articles/s of `scrapy crawl hlj_people` over a bare link follower.
+
+Builds a mirror of --articles hlj_people articles at run time (the bundled mirror's single-page articles
+cloned with distinct ids, each byte of the page otherwise kept; channel lists of the same template linking
+to them, five list pages per channel as a real run reads) and serves it on 127.0.0.1 as the crawls' proxy.
+Both crawls run against it in the same run with the same concurrency (16 requests, 16 per domain), no
+download delay, no autothrottle and robots.txt obeyed:
+
+- baseline: a bare Scrapy spider that follows list -> list and list -> article links and does nothing else;
+- ours: `scrapy crawl hlj_people` with the project's settings otherwise (parsing, raw pages, hot lists, the
+  archive pipeline, stats), into a fresh SQLite archive.
+
+Rates are articles over the crawl's own span: spider opened to closed for the baseline, the run's
+started_at to finished_at (what `hljnews runs` shows) for ours; the pair runs --rounds times, alternating,
+and the median ratio is the figure (the machine is shared: single runs vary). CPU ms per article of each
+crawl process is printed beside, as it varies less with the machine's load. --profile also runs ours under cProfile and
+prints where its time goes (and keeps the profile). Fleet throughput (1 and 2 workers, every answer after 50 ms) is
+`benchmarks/fleet.py`.
+
+    .venv/bin/python benchmarks/crawl.py --articles 1000 [--profile crawl.prof]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pstats
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mirror import BUNDLED_PAGES, Mirror, MirrorServer  # noqa: E402  (after sys.path)
+
+HOST = "hlj.people.com.cn"
+CHANNELS = ("220027", "220024", "220075", "338553")
+LIST_PAGES = 5  # per channel: the index and four following pages (HLJNEWS_MAX_LIST_PAGES' default)
+ARTICLE = re.compile(r"^c(?P<channel>\d+)-(?P<id>\d{8})\.html$")
+LIST_URL = re.compile(rf"^http://{re.escape(HOST)}/GB/\d+/index\d*\.html$")
+ARTICLE_URL = re.compile(rf"^http://{re.escape(HOST)}/n2/\d{{4}}/\d{{4}}/c\d+-\d+\.html$")
+CONCURRENCY = {"CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "DOWNLOAD_DELAY": 0,
+               "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": True}
+
+
+def seed_articles(pages: Path) -> list[Path]:
+    """The bundled mirror's single-page hlj_people articles (not multi-page, not the malformed one)."""
+    routes = tomllib.loads((pages / "ROUTES.toml").read_text(encoding="utf-8"))
+    malformed = {entry["url"] for entry in routes.get("malformed", [])}
+    found = []
+    for path in sorted((pages / HOST / "n2").rglob("*.html")):
+        url = f"http://{HOST}/{path.relative_to(pages / HOST).as_posix()}"
+        match = ARTICLE.match(path.name)
+        if match and url not in malformed and not list(path.parent.glob(f"c*-{match['id']}-*.html")):
+            found.append(path)
+    return found
+
+
+def build_mirror(root: Path, articles: int) -> list[str]:
+    """Write the cloned site under root (the mirror's layout); returns the article URLs."""
+    seeds = seed_articles(BUNDLED_PAGES)
+    urls = []
+    for n in range(articles):
+        seed = seeds[n % len(seeds)]
+        old = ARTICLE.match(seed.name)["id"]  # type: ignore[index]
+        new = str(50_000_000 + n)
+        target = root / HOST / seed.parent.relative_to(BUNDLED_PAGES / HOST) / seed.name.replace(old, new)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(seed.read_bytes().replace(old.encode(), new.encode()))
+        urls.append(f"http://{HOST}/{target.relative_to(root / HOST).as_posix()}")
+    template = (BUNDLED_PAGES / HOST / "GB" / CHANNELS[0] / "index.html").read_bytes()
+    per_page = -(-articles // (len(CHANNELS) * LIST_PAGES))
+    for c, channel in enumerate(CHANNELS):
+        for page in range(LIST_PAGES):
+            start = (c * LIST_PAGES + page) * per_page
+            listing = _list_page(template, channel, page, urls[start:start + per_page])
+            name = "index.html" if page == 0 else f"index{page + 1}.html"
+            (root / HOST / "GB" / channel).mkdir(parents=True, exist_ok=True)
+            (root / HOST / "GB" / channel / name).write_bytes(listing)
+    (root / HOST / "robots.txt").write_bytes(b"User-agent: *\nDisallow: /cgi-bin/\n")
+    (root / "ROUTES.toml").write_text(f'[charsets]\n"{HOST}" = "GB2312"\n', encoding="utf-8")
+    return urls
+
+
+def _list_page(template: bytes, channel: str, page: int, urls: list[str]) -> bytes:
+    """The seed channel list with its links replaced by urls and a pager to the next page."""
+    items = b"".join(f'<li><a href="{url.removeprefix(f"http://{HOST}")}" target="_blank">'.encode()
+                     + "黑龙江新闻".encode("gbk") + f" {n}</a><em>2021-07-16</em></li>\n".encode()
+                     for n, url in enumerate(urls))
+    pager = f'<a href="/GB/{channel}/index{page + 2}.html">'.encode() + "下一页".encode("gbk") + b"</a>"
+    body = re.sub(rb'(<ul class="list_16 mt10">).*?(</ul>)', lambda m: m[1] + b"\n" + items + m[2], template,
+                  flags=re.S)
+    body = re.sub(rb'(<div class="page_n clearfix">).*?(</div>)', lambda m: m[1] + pager + m[2], body, flags=re.S)
+    return body.replace(b"/GB/220027/", f"/GB/{channel}/".encode())
+
+
+def bare_child(out: str) -> None:
+    """The baseline crawl (run in a child process: Twisted's reactor starts once per process)."""
+    import scrapy
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    class Bare(scrapy.Spider):
+        name = "bare"
+        start_urls = tuple(f"http://{HOST}/GB/{channel}/index.html" for channel in CHANNELS)
+        articles = 0
+
+        def parse(self, response):
+            if ARTICLE_URL.match(response.url):
+                self.articles += 1
+                return
+            for href in response.css("a::attr(href)").getall():
+                url = response.urljoin(href)
+                if LIST_URL.match(url) or ARTICLE_URL.match(url):
+                    yield scrapy.Request(url)
+
+    span = {}
+    settings = {**CONCURRENCY, "USER_AGENT": "hljnews-bench", "LOG_LEVEL": "INFO", "TELNETCONSOLE_ENABLED": False,
+                "COOKIES_ENABLED": False}
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(Bare)
+    def opened() -> None:
+        span["opened"] = time.monotonic()
+
+    def closed() -> None:
+        span["closed"] = time.monotonic()
+
+    crawler.signals.connect(opened, signal=signals.spider_opened)  # held here: signals keep weak references
+    crawler.signals.connect(closed, signal=signals.spider_closed)
+    process.crawl(crawler)
+    process.start()
+    Path(out).write_text(json.dumps({"articles": crawler.spider.articles, "seconds": span["closed"] - span["opened"]}))
+
+
+def run_bare(server: MirrorServer, folder: Path) -> dict[str, float]:
+    """The baseline crawl: articles/s over its span, CPU ms per article of its process."""
+    out, cpu = folder / "bare.json", _children_cpu()
+    subprocess.run([sys.executable, __file__, "--bare-child", str(out)], env=_env(server), check=True,
+                   stdout=subprocess.DEVNULL, stderr=(folder / "bare.log").open("w"))
+    result = json.loads(out.read_text())
+    return {"rate": result["articles"] / result["seconds"],
+            "cpu_ms": (_children_cpu() - cpu) * 1000 / result["articles"]}
+
+
+def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | None) -> dict[str, Any]:
+    """`scrapy crawl hlj_people` into db; articles stored and the run's span."""
+    settings = [arg for name, value in CONCURRENCY.items() for arg in ("-s", f"{name}={int(value)}")]
+    cpu = _children_cpu()
+    command = [*(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", "scrapy", "crawl", "hlj_people",
+               "-s", f"HLJNEWS_DB={db}", *settings]
+    subprocess.run([sys.executable, *command], env=_env(server), cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL, stderr=(folder / "pipeline.log").open("w"))
+    from storage import open_archive
+
+    with open_archive(db) as archive:
+        run = archive.runs(site="hlj_people", limit=1)[0]
+    seconds = (run["finished_at"] - run["started_at"]).total_seconds()
+    return {"articles": run["pages_new"], "rate": run["pages_new"] / seconds, "failed": run["pages_failed"],
+            "status": run["status"], "cpu_ms": (_children_cpu() - cpu) * 1000 / max(1, run["pages_new"])}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _env(server: MirrorServer) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if "proxy" not in name.lower()}
+    return {**env, "http_proxy": server.proxy_url, "PYTHONPATH": str(ROOT),
+            "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
+
+
+def print_profile(path: Path) -> None:
+    """Where the crawl's CPU time goes, by area, then the top functions by own time."""
+    stats = pstats.Stats(str(path))
+    total = stats.total_tt  # type: ignore[attr-defined]
+    areas = {"site parsing (crawler/sites, html, text)": ("crawler/sites/", "crawler/html.py", "crawler/text/"),
+             "archive pipeline (crawler/pipelines.py)": ("crawler/pipelines.py",),
+             "storage (storage/)": ("storage/",), "raw page compression (zlib)": ("zlib",)}
+    raw = stats.stats  # type: ignore[attr-defined]
+    print(f"\nprofile of `scrapy crawl hlj_people`: {total:.1f} s CPU in the crawl process; inclusive time by area")
+    for area, markers in areas.items():
+        cumulative = max((entry[3] for func, entry in raw.items()
+                          if any(m in func[0] or m in func[2] for m in markers) and entry[3] > 0), default=0.0)
+        inclusive = _inclusive(raw, markers)
+        print(f"  {area:<45} {inclusive:6.1f} s ({inclusive / total:4.0%})  top frame {cumulative:5.1f} s")
+    stats.sort_stats("tottime").print_stats(15)
+
+
+def _inclusive(raw: dict, markers: tuple[str, ...]) -> float:
+    """Time inside functions of the area, not counted twice when they call each other."""
+    inside = {func for func in raw if any(m in func[0] or m in func[2] for m in markers)}
+    total = 0.0
+    for func in inside:
+        _, _, _, cumulative, callers = raw[func]
+        from_outside = sum(entry[3] for caller, entry in callers.items() if caller not in inside)
+        total += from_outside if callers else cumulative
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3, help="pairs of crawls (bare, ours), alternating")
+    parser.add_argument("--profile", metavar="FILE", type=Path,
+                        help="also run ours under cProfile, print where its time goes and keep the profile in FILE")
+    parser.add_argument("--bare-child", help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.bare_child:
+        return bare_child(options.bare_child)
+    folder = Path(tempfile.mkdtemp(prefix="hljnews-crawl-bench-"))
+    try:  # the folder stays when a crawl fails, for its log
+        urls = build_mirror(folder / "pages", options.articles)
+        print(f"mirror: {len(urls):,} hlj_people articles ({len(seed_articles(BUNDLED_PAGES))} seed pages cloned), "
+              f"{len(CHANNELS) * LIST_PAGES} list pages; concurrency 16, no delay, robots.txt obeyed")
+        print(f"{'round':<6} {'bare Scrapy':>14} {'hlj_people':>14} {'ratio':>6}   CPU ms/article bare, ours")
+        ratios = []
+        with MirrorServer(Mirror(folder / "pages")) as server:
+            for n in range(options.rounds):
+                bare = run_bare(server, folder)
+                ours = run_pipeline(server, folder, str(folder / f"bench{n}.sqlite3"), None)
+                ratios.append(ours["rate"] / bare["rate"])
+                print(f"{n + 1:<6} {bare['rate']:7.0f} art/s {ours['rate']:7.0f} art/s {ratios[-1]:6.2f}   "
+                      f"{bare['cpu_ms']:.1f}, {ours['cpu_ms']:.1f}  (run {ours['status']}, {ours['articles']:,} "
+                      f"stored, {ours['failed']} failed)")
+            if options.profile:
+                run_pipeline(server, folder, str(folder / "profiled.sqlite3"), options.profile.resolve())
+        print(f"median ratio {statistics.median(ratios):.2f} of bare Scrapy (target >= 0.8)")
+        if options.profile:
+            print_profile(options.profile)
+    except subprocess.CalledProcessError as error:
+        sys.exit(f"a crawl failed ({error}); its log is in {folder}")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
