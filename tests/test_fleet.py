@@ -47,7 +47,7 @@ def _closed(runs: list[dict]) -> bool:
 
 def test_two_workers_crawl_the_mirror_and_a_killed_worker_s_job_completes_on_the_other(
         tmp_path: Path, pg_url: str, broker: str) -> None:
-    cfg = write_config(tmp_path / "fleet.toml", f'log_file = "{tmp_path / "log"}"\ncrawl_timeout_seconds = 40',
+    cfg = write_config(tmp_path / "fleet.toml", f'log_file = "{tmp_path / "log"}"\ncrawl_timeout_seconds = 90',
                        "".join(f'[[sites]]\nkey = "{site}"\nfull = {{ cron = "0 0 1 1 *" }}\n' for site in SITES))
     common = ["--config", str(cfg), "--db", pg_url, "--queue", broker]
     # Every answer takes 0.5 s, so a crawl lasts long enough to lose its worker in the middle.
@@ -62,8 +62,9 @@ def test_two_workers_crawl_the_mirror_and_a_killed_worker_s_job_completes_on_the
         victim, worker = spotted["crawl"]
         os.kill(worker, signal.SIGKILL)
         wait_for(lambda: not alive(victim["pid"]), "the killed worker's crawl child to stop", deadline=90)
+        # Redis redelivers the job after its visibility timeout (the crawl timeout and a margin), then it crawls.
         wait_for(lambda: len(ledger(pg_url)) == len(SITES) + 1 and _closed(ledger(pg_url)),
-                 "the retry of the killed worker's job and every other job")
+                 "the retry of the killed worker's job and every other job", deadline=480)
         survivor = next(name for pid, name in workers.items() if pid != worker)
         survivor_log = started.log(survivor)
     runs = ledger(pg_url)
