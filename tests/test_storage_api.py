@@ -22,7 +22,8 @@ ARCHIVE_METHODS = {
     "latest_attempt",
     "save_scheduler_job", "keep_scheduler_jobs", "scheduler_jobs",
     # reads
-    "known_urls", "articles_due_for_refresh", "get_article", "iter_articles", "revision_diff", "search",
+    "known_urls", "articles_due_for_refresh", "get_article", "latest_articles", "iter_articles", "revision_diff",
+    "search",
     "export_rows", "count_matches", "latest_hot_list", "hot_list_at", "story_history", "rank_history", "runs",
     "get_run", "iter_raw_pages", "raw_page", "counts", "stats",
     # monitoring (storage/monitoring.py)
