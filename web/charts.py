@@ -34,7 +34,7 @@ class Chart:
     height: int
     lines: list[Line]
     ranks: list[tuple[int, float]]  # (rank, y) gridlines
-    times: list[tuple[datetime, float]]  # (time, x) ticks
+    times: list[tuple[datetime, float, str]]  # (time, x, text-anchor) ticks
     stories: int  # stories in the period (lines shows at most MAX_STORIES)
     snapshots: int
 
@@ -59,7 +59,12 @@ def rank_chart(entries: list[dict[str, Any]], only: str | None = None) -> Chart 
     step = 1 if max_rank <= 20 else 5
     ranks = sorted({1, *range(step, max_rank + 1, step)})
     return Chart(LEFT + WIDTH + RIGHT, TOP * 2 + ROW * max_rank + 20, lines, [(r, y_of(r)) for r in ranks],
-                 [(t, x_of(t)) for t in ticks], len(by_story), len(captures))
+                 [(t, x_of(t), _anchor(i, len(ticks))) for i, t in enumerate(ticks)], len(by_story), len(captures))
+
+
+def _anchor(index: int, count: int) -> str:
+    """Tick labels at the plot's edges hang inwards, so they are never cut off."""
+    return "start" if index == 0 else "end" if index == count - 1 else "middle"
 
 
 def _scales(captures: list[datetime], max_rank: int) -> tuple[Any, Any]:
