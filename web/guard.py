@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -22,7 +23,6 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 log = logging.getLogger(__name__)
 COOKIE = "hljnews_token"
 MIN_TOKEN_CHARS = 16
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 METHODS = ("GET", "HEAD")
 # No script at all; styles and images only from this server; no framing; forms only back here.
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -37,8 +37,14 @@ TOKEN_IN_TEXT = re.compile(r"(token=)[^&\s\"]*")
 
 
 def is_loopback(host: str) -> bool:
-    """Whether a bind address or Host name is this machine only."""
-    return host.strip("[]").lower() in LOOPBACK_HOSTS or host.startswith("127.")
+    """Whether a bind address or Host name is this machine only (a name merely starting with 127. is not)."""
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def check_token(host: str, token: str | None) -> None:
