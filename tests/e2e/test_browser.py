@@ -29,8 +29,9 @@ def assert_no_alert(driver: Any) -> None:
 def test_search_open_article_then_follow_a_story_on_the_hot_chart(driver: Any, server: str, shots: Any) -> None:
     driver.set_window_size(1280, 1000)
     driver.get(server + "/")
-    wait_for(driver, "#q").send_keys("养老")
-    shots("home")
+    box = wait_for(driver, "#q")
+    shots("home")  # docs/web-home.png is this one
+    box.send_keys("养老")
     driver.find_element(By.CSS_SELECTOR, "form.search button").click()
     wait_for(driver, "#count")
     assert "/search?q=" in driver.current_url
