@@ -142,3 +142,20 @@ def test_every_page_links_its_json(client: TestClient) -> None:
     page = client.get("/search", params={"q": "养老"}).text
     assert 'href="?q=%E5%85%BB%E8%80%81&amp;format=json"' in page
     assert json.loads(client.get("/search?q=%E5%85%BB%E8%80%81&format=json").text)["total"] == 2
+
+
+def test_the_pages_read_postgresql_archives_too(archive: Any) -> None:
+    """The `archive` fixture runs this on SQLite and on PostgreSQL (skipped where it is down)."""
+    from tests.web.conftest import seed
+    from web import create_app
+
+    ids = seed(archive)
+    with TestClient(create_app(archive), base_url="http://127.0.0.1") as pg_client:
+        assert pg_client.get("/search", params={"q": "养老", "format": "json"}).json()["total"] == 2
+        home = pg_client.get("/", params={"format": "json"}).json()
+        assert [a["title"] for a in home["latest"]["killer_site"]] == ["黑龙江新闻 1", SCRIPT]
+        assert "养老服务<ins>更好</ins>" in pg_client.get(f"/article/{ids['plain']}").text
+        assert pg_client.get("/hot/killer_site", params={"period": "all"}).status_code == 200
+        assert pg_client.get("/sites").status_code == 200
+    assert not archive.read_only  # create_app leaves an archive it was handed open
+    assert archive.counts()["articles"] == 2
