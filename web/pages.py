@@ -63,7 +63,8 @@ def search(request: Request) -> Response:
         except StorageError as error:  # the query's own syntax (e.g. only excluded terms)
             raise params.BadRequest(str(error).splitlines()[0]) from None
     if fmt == "json":
-        return _json(request, _plain_marks(found) if found else {"query": "", "total": 0, "results": []})
+        nothing = {"query": "", "total": 0, "limit": PER_PAGE, "offset": (page - 1) * PER_PAGE, "results": []}
+        return _json(_plain_marks(found) if found else nothing)
     shared = {k: v for k, v in form.items() if v and not (k == "sort" and v == "relevance")}
     data = {"form": form, "found": found, "page": page, "sites": web.known_sites(), "query_string": urlencode(shared),
             "pages": math.ceil(found["total"] / PER_PAGE) if found else 0}
@@ -80,7 +81,7 @@ def article(request: Request) -> Response:
     changes = [{"old": old["revision"], "new": new["revision"], "fetched_at": new["fetched_at"],
                 "changes": revision_changes(old, new)} for old, new in pairwise(revisions)]
     if request.query_params.get("format") == "json":
-        return _json(request, {**record, "changes": [
+        return _json({**record, "changes": [
             {**c, "changes": [vars(change) for change in c["changes"]]} for c in changes]})
     raw = _web(request).archive.raw_page(record["url"]) is not None
     return _page(request, "article.html", {"article": record, "changes": changes, "has_raw": raw})
@@ -119,7 +120,7 @@ def hot(request: Request) -> Response:
     since = latest["captured_at"] - span if span else None
     entries = web.archive.rank_history(site, since, None)
     if request.query_params.get("format") == "json":
-        return _json(request, {"site": site, "period": period, "latest": latest, "history": entries})
+        return _json({"site": site, "period": period, "latest": latest, "history": entries})
     return _page(request, "hot.html", {"site": site, "period": period, "periods": list(PERIODS), "latest": latest,
                                        "chart": rank_chart(entries)})
 
@@ -134,7 +135,7 @@ def story(request: Request) -> Response:
     if history is None:
         raise HTTPException(404, f"{url[:80]} was never on a captured hot list")
     if request.query_params.get("format") == "json":
-        return _json(request, history)
+        return _json(history)
     sites = {rank["site"] for rank in history["ranks"]}
     until = history["last_seen_at"] + timedelta(seconds=1)
     around = [e for site in sites for e in web.archive.rank_history(site, history["first_seen_at"], until)]
@@ -193,9 +194,9 @@ def _plain_marks(found: dict[str, Any]) -> dict[str, Any]:
 def _page(request: Request, template: str, data: dict[str, Any]) -> Response:
     fmt = params.choice(request, "format", ("html", "json"))
     if fmt == "json":
-        return _json(request, data)
+        return _json(data)
     return _web(request).templates.TemplateResponse(request, template, data)
 
 
-def _json(_request: Request, data: Any) -> Response:
+def _json(data: Any) -> Response:
     return Response(to_json(data), media_type="application/json")
