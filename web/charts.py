@@ -23,7 +23,7 @@ class Line:
     best_rank: int
     segments: list[str] = field(default_factory=list)
     dots: list[tuple[float, float, int, datetime]] = field(default_factory=list)
-    label: tuple[float, float] = (0.0, 0.0)
+    label: tuple[float, float] = (0.0, 0.0)  # where its legend row starts
 
 
 @dataclass
@@ -53,12 +53,16 @@ def rank_chart(entries: list[dict[str, Any]], only: str | None = None) -> Chart 
     max_rank = max(e["rank"] for url in chosen for e in by_story[url].values())
     x_of, y_of = _scales(captures, max_rank)
     lines = [_line(url, by_story[url], captures, x_of, y_of, COLORS[i % len(COLORS)]) for i, url in enumerate(chosen)]
+    # A legend row per story in the right margin, best rank first: labels at the lines' ends would collide.
+    for row, line in enumerate(lines, 1):
+        line.label = (LEFT + WIDTH + 18, y_of(row) + 4)
+    rows = max(max_rank, len(lines))
     ticks = [captures[0], captures[-1]] if len(captures) > 1 else [captures[0]]
     if len(captures) > 4:
         ticks.insert(1, captures[len(captures) // 2])
     step = 1 if max_rank <= 20 else 5
     ranks = sorted({1, *range(step, max_rank + 1, step)})
-    return Chart(LEFT + WIDTH + RIGHT, TOP * 2 + ROW * max_rank + 20, lines, [(r, y_of(r)) for r in ranks],
+    return Chart(LEFT + WIDTH + RIGHT, TOP * 2 + ROW * rows + 20, lines, [(r, y_of(r)) for r in ranks],
                  [(t, x_of(t), _anchor(i, len(ticks))) for i, t in enumerate(ticks)], len(by_story), len(captures))
 
 
@@ -94,5 +98,4 @@ def _line(url: str, seen: dict[datetime, dict[str, Any]], captures: list[datetim
         run.append(f"{x},{y}")
         line.dots.append((x, y, entry["rank"], moment))
     line.segments += [" ".join(run)] if len(run) > 1 else []
-    line.label = (line.dots[-1][0] + 6, line.dots[-1][1] + 4)
     return line
