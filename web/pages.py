@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from storage import StorageError
+from storage import ArchiveUnavailable, StorageError
 from web import params
 from web.charts import rank_chart
 from web.diffs import revision_changes
@@ -51,17 +51,7 @@ def search(request: Request) -> Response:
     form = {name: params.text(request, name) for name in ("q", "site", "since", "until")}
     form["sort"] = params.choice(request, "sort", ("relevance", "date"))
     page = params.number(request, "page", 1, 1, MAX_PAGE)
-    filters = {"site": form["site"] or None, "since": params.instant(request, "since"),
-               "until": params.instant(request, "until")}
-    if filters["site"] is not None and filters["site"] not in web.known_sites():
-        raise params.BadRequest(f"unknown site {form['site'][:40]!r}; known: {', '.join(web.known_sites())}")
-    found = None
-    if form["q"]:
-        try:
-            found = web.archive.search(form["q"], limit=PER_PAGE, offset=(page - 1) * PER_PAGE, sort=form["sort"],
-                                       highlight=MARKS, **filters)
-        except StorageError as error:  # the query's own syntax (e.g. only excluded terms)
-            raise params.BadRequest(str(error).splitlines()[0]) from None
+    found = _found(web, form, _filters(request, web), page) if form["q"] else None
     if fmt == "json":
         nothing = {"query": "", "total": 0, "limit": PER_PAGE, "offset": (page - 1) * PER_PAGE, "results": []}
         return _json(_plain_marks(found) if found else nothing)
@@ -162,6 +152,24 @@ def sites(request: Request) -> Response:
     rows = site_rows(web.archive, web.described, recent=recent)
     return _page(request, "sites.html", {"sites": rows, "fields": FIELDS, "recent": recent})
 
+
+
+def _filters(request: Request, web: Web) -> dict[str, Any]:
+    """The search filters of the request: a known site, and dates bounded as the CLI bounds them."""
+    site = params.text(request, "site") or None
+    if site is not None and site not in web.known_sites():
+        raise params.BadRequest(f"unknown site {site[:40]!r}; known: {', '.join(web.known_sites())}")
+    return {"site": site, "since": params.instant(request, "since"), "until": params.instant(request, "until")}
+
+
+def _found(web: Web, form: dict[str, str], filters: dict[str, Any], page: int) -> dict[str, Any]:
+    try:
+        return web.archive.search(form["q"], limit=PER_PAGE, offset=(page - 1) * PER_PAGE, sort=form["sort"],
+                                  highlight=MARKS, **filters)
+    except ArchiveUnavailable:
+        raise  # a 503, not the query's fault
+    except StorageError as error:  # the query's own syntax (e.g. only excluded terms)
+        raise params.BadRequest(str(error).splitlines()[0]) from None
 
 
 def _web(request: Request) -> Web:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
+
+from storage import ArchiveUnavailable
+from web import create_app
 
 BAD = [
     ("/search?q=-广告", 400, "at least one term"),
@@ -54,3 +59,17 @@ def test_bad_input_as_json_is_an_error_object(client: TestClient, path: str, sta
     answer = client.get(path + ("&" if "?" in path else "?") + "format=json")
     assert answer.status_code == status
     assert line in answer.json()["error"]
+
+
+def test_an_unreachable_archive_is_a_503_not_the_querys_fault(seeded: tuple[Path, Any]) -> None:
+    app = create_app(seeded[0])
+
+    def unreachable(*_args: Any, **_kwargs: Any) -> None:
+        raise ArchiveUnavailable("the database at postgresql://db/x is unreachable\nretried for 30 s")
+
+    app.state.web.archive.search = unreachable
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        answer = client.get("/search", params={"q": "养老"})
+    assert answer.status_code == 503
+    assert "the archive is unavailable: the database at postgresql://db/x is unreachable" in answer.text
+    assert "retried" not in answer.text
