@@ -30,7 +30,7 @@ def not_html_reason(content_type: str, body: bytes) -> str | None:
     media_type = content_type.split(";")[0].strip().lower()
     if media_type and media_type not in HTML_TYPES and not media_type.endswith("+xml"):
         return f"not an HTML page (Content-Type: {media_type})"
-    if not body.strip():
+    if _blank(body):
         return "empty body"
     head = body[:1024].lstrip()
     if head.startswith(_BINARY_MAGIC) or (b"\x00" in head and not head.startswith(_BOMS)):
@@ -40,7 +40,7 @@ def not_html_reason(content_type: str, body: bytes) -> str | None:
 
 def parse_html(page: Page) -> html.HtmlElement | None:
     """The page as an lxml tree; None for an empty or unparseable page; ParseError for one that is not HTML."""
-    if not page.body.strip():
+    if _blank(page.body):
         return None
     reason = not_html_reason(page.headers.get("content-type", ""), page.body)
     if reason is not None:
@@ -49,6 +49,11 @@ def parse_html(page: Page) -> html.HtmlElement | None:
     if codec is not None:
         return _parse_bytes(page, codec)
     return _parse_text(page, decode_html(page.body, page.headers))
+
+
+def _blank(body: bytes) -> bool:
+    """``not body.strip()`` without copying the page (isspace stops at the first other byte)."""
+    return not body or body.isspace()
 
 
 def _parse_bytes(page: Page, codec: str) -> html.HtmlElement | None:
@@ -66,17 +71,24 @@ def _parse_text(page: Page, text: str) -> html.HtmlElement | None:
     if "<" not in text:
         raise ParseError(page.url, "not an HTML page (no markup)")
     try:  # lxml refuses str input that carries an encoding declaration
-        return html.document_fromstring(_XML_DECLARATION.sub("", text))
+        return html.document_fromstring(_XML_DECLARATION.sub("", text), parser=_parser(None))
     except (etree.ParserError, ValueError):
         return None
 
 
 _parsers = threading.local()  # lxml parsers must not be shared between threads
+# lxml.html picks each element's class in Python (form, input, label … get classes of their own): a call for
+# every element a parser touches, a sixth of hlj_people's whole parse. This lookup runs in C and gives every
+# element HtmlElement (text_content, drop_tree …); no parser here uses the form classes' extras.
+_ELEMENT_CLASSES = etree.ElementDefaultClassLookup(
+    element=html.HtmlElement, comment=html.HtmlComment, pi=html.HtmlProcessingInstruction, entity=html.HtmlEntity)
 
 
-def _parser(codec: str) -> html.HTMLParser:
-    """One parser per codec and thread: building an lxml parser costs more than parsing a small page."""
-    cached: dict[str, html.HTMLParser] = _parsers.__dict__.setdefault("by_codec", {})
+def _parser(codec: str | None) -> html.HTMLParser:
+    """One parser per codec and thread (None: for text): building an lxml parser costs more than parsing a
+    small page."""
+    cached: dict[str | None, html.HTMLParser] = _parsers.__dict__.setdefault("by_codec", {})
     if codec not in cached:
         cached[codec] = html.HTMLParser(encoding=codec)
+        cached[codec].set_element_class_lookup(_ELEMENT_CLASSES)
     return cached[codec]

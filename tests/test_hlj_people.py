@@ -103,6 +103,33 @@ def test_published_at_falls_back_to_meta_date_without_a_dateline() -> None:
     assert article is not None and article.published_at.isoformat() == "2021-07-16T00:00:00+08:00"
 
 
+def test_template_parts_found_in_one_walk_keep_their_xpath_meaning() -> None:
+    """Pager blocks nested in one another, <link rel> and <meta name> in any case, the first meta of a name."""
+    html = ('<html><head><link rel="CANONICAL" href=" /n2/2021/0715/c220024-34830127-2.html">'
+            '<meta name="PublishDate" content="2021-07-15"><meta name="publishdate" content="2020-01-01">'
+            '<meta name="CONTENTID" content=" 34830127 "></head><body><div class="rm_txt"><h1>标题</h1>'
+            '<div class="rm_txt_con"><p>正文第一段。</p><div class="zdfy clearfix"><a href="c220024-34830127-3.html">3'
+            '</a><div class="zdfy"><a href="c220024-34830127-2.html">2</a></div></div></div></div>'
+            '<div class="zdfy"><a href="c220024-34830127-4.html#p">4</a></div></body></html>')
+    url = "http://hlj.people.com.cn/n2/2021/0715/c220024-34830127.html"
+    article = hlj_people.parse_page(Page(url, html.encode(), {})).article
+    assert article is not None
+    assert article.page_urls == [url.replace(".html", f"-{n}.html") for n in (2, 3, 4)]
+    assert article.canonical_url == url and article.content_id == "34830127"
+    assert article.published_at is not None and article.published_at.date().isoformat() == "2021-07-15"
+
+
+def test_hot_list_ranks_come_from_the_items_span_and_em_text() -> None:
+    html = ('<html><body><h3> 热门排行 </h3><ul><li><em>1</em><a href="/a.html" title="完整的标题一">完整的…</a></li>'
+            '<li>没有链接</li><!-- 注释 --><li><span>3<i>x</i></span><a>无地址</a><a href=" /b.html ">标题二</a></li>'
+            '<li><span>0<!-- c -->7</span><a href="/c.html">标题三</a></li></ul></body></html>')
+    url = "http://hlj.people.com.cn/GB/220027/index.html"
+    hot = hlj_people.parse_page(Page(url, html.encode(), {})).hot_list
+    assert [(e.rank, e.title, e.url) for e in hot] == [
+        (1, "完整的标题一", "http://hlj.people.com.cn/a.html"), (3, "标题二", "http://hlj.people.com.cn/b.html"),
+        (3, "标题三", "http://hlj.people.com.cn/c.html")]
+
+
 def test_parsers_do_not_import_scrapy_or_touch_the_network() -> None:
     code = ("import sys, socket\n"
             "class NoNetwork(socket.socket):\n"

@@ -65,6 +65,18 @@ def test_old_article_pages_are_listed_and_canonicalised_to_page_one() -> None:
     assert article.page_urls == [url, url.replace("_2.htm", "_3.htm")]
 
 
+def test_page_one_lists_only_links_naming_its_later_pages() -> None:
+    html = ('<html><body><div class="head-line"><h1><span class="title">标题</span></h1></div>'
+            '<div id="detail"><p>正文。</p><div id="div_currpage"><a href=" c_1129606524_3.htm ">3</a>'
+            '<a href="">本页</a><a href="?page=2">2?</a><a href="#top">顶部</a><a href="C_1129606524_5.htm">5</a>'
+            '<a href="/dt/2023-05/12/c_1129606524_2.htm">2</a><a href="c_999_4.htm">其他</a></div></div>'
+            '</body></html>')
+    url = "http://www.hlj.news.cn/dt/2023-05/12/c_1129606524.htm"
+    article = hlj_xinhua.parse_page(Page(url, html.encode(), {})).article
+    assert article is not None
+    assert article.page_urls == [url.replace(".htm", "_2.htm"), url.replace(".htm", "_3.htm")]
+
+
 def test_merge_pages_joins_bodies_in_order() -> None:
     first, second = parsed("hlj_new_template_article").article, parsed("hlj_old_template_article").article
     merged = hlj_xinhua.merge_pages(first, [second])

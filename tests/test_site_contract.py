@@ -4,8 +4,10 @@ bylines, the generic fallback for pages in no known template, and parsing bytes 
 from __future__ import annotations
 
 import json
+import random
 import re
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from lxml import html
@@ -14,6 +16,7 @@ from crawler.errors import ParseError
 from crawler.html import parse_html
 from crawler.models import Article, Page
 from crawler.sites import BUILTIN_SITES, Site, builtin_site, load_sites
+from crawler.sites.common import join_url
 from crawler.text.decoding import decode_html
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,3 +171,31 @@ def test_parsing_the_bytes_reads_the_same_document_as_parsing_the_decoded_text(p
     assert from_bytes is not None
     assert from_bytes.text_content() == from_text.text_content()
     assert [e.tag for e in from_bytes.iter()] == [e.tag for e in from_text.iter()]
+
+
+JOIN_BASES = ("http://hlj.people.com.cn/n2/2021/0715/c220024-34830127.html", "https://www.news.cn/a/b.htm?x=1#f", "")
+
+
+@pytest.mark.parametrize("href", [
+    "http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html", "https://www.news.cn/", "http://h:8080",
+    "http://h/a/../b//c", "HTTP://h/a", "http://h/a?", "http://h/a#", "http://h/a;", "http://u@h/a", "http://h:/a",
+    "http://h/a b", "http://h/a\tb", "http://[::1]/a", "//h/a", "/a/b.html", "b.html", "?page=2", "#top", "",
+    "http://h/%E4%B8%AD?q=1#x", "https://h/a:b@c!$&'()*+,=~_-.", "javascript:void(0)",
+])
+def test_join_url_is_urljoin(href: str) -> None:
+    for base in JOIN_BASES:
+        assert join_url(base, href) == urljoin(base, href)
+
+
+def test_join_url_is_urljoin_on_random_links() -> None:
+    pieces = [*"aZ09.-_~!$&'()*+,=:@%/;?#[] \t\x01", "http://", "https://", "HTTP://", "//", "/../", ":80", "中"]
+    chosen = random.Random(13)
+    for _ in range(20_000):
+        href = "".join(chosen.choice(pieces) for _ in range(chosen.randint(0, 10)))
+        href = chosen.choice(["", "http://", "https://"]) + href
+        base = chosen.choice(JOIN_BASES)
+        try:
+            expected = urljoin(base, href)
+        except ValueError:  # a malformed IPv6 host: urljoin refuses it, and join_url leaves such hosts to urljoin
+            continue
+        assert join_url(base, href) == expected, (base, href)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import replace
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree, html
 
@@ -18,7 +18,7 @@ from crawler.errors import ParseError, UnknownTemplate
 from crawler.generic import extract_article
 from crawler.html import parse_html
 from crawler.models import Article, HotEntry, ListPage, Page, ParsedPage
-from crawler.sites.common import first_text, join_pages, unique, xpath
+from crawler.sites.common import first_text, join_pages, join_url, unique, xpath
 from crawler.text.clean import has_controls, without_controls
 from crawler.urls import host_in, list_page_number, normalize_site_url, same_folder
 
@@ -64,7 +64,7 @@ class Site(ABC):
         if article is None and listing is None and self.is_article_url(page.url) and _arrived_whole(page):
             article = self._generic_article(page, None)
         return ParsedPage(page.url, self.key, article=_printable_article(article), listing=listing,
-                          hot_list=[replace(entry, title=without_controls(entry.title)) for entry in hot_list])
+                          hot_list=[_printable_entry(entry) for entry in hot_list])
 
     def _generic_article(self, page: Page, error: UnknownTemplate | None) -> Article | None:
         """The generic extractor's reading of an article page in no template the parser knows.
@@ -97,8 +97,8 @@ class Site(ABC):
         articles: list[str] = []
         pages: dict[int, str] = {}
         current = self.list_page_number(url)
-        for href in xpath("//a/@href")(root):
-            link = self.normalize_url(urljoin(url, href.strip()))
+        for href in xpath("descendant::a/@href")(root):
+            link = self.normalize_url(join_url(url, href.strip()))
             if self.is_article_url(link):
                 articles.append(link)
             elif self.is_list_url(link) and same_folder(link, url) and self.list_page_number(link) > current:
@@ -137,9 +137,12 @@ class TemplateSite(Site):
 
     def article(self, root: html.HtmlElement, page: Page, listing: ListPage | None) -> Article | None:
         """The article of a page with the detail template's title or body (list pages have neither)."""
-        if listing is not None or not (self.title_path(root) or self.body_path(root)):
+        if listing is not None:
             return None
-        title = first_text(self.title_path(root))
+        titles = self.title_path(root)
+        if not (titles or self.body_path(root)):
+            return None
+        title = first_text(titles)
         if not title:
             raise UnknownTemplate(page.url, "article page without a title")
         return self.read_article(root, page, title)
@@ -164,6 +167,11 @@ def _printable_article(article: Article | None) -> Article | None:
     channel = replace(article.channel, name=without_controls(article.channel.name)) if article.channel else None
     images = [replace(image, caption=without_controls(image.caption)) for image in article.images]
     return replace(article, **texts, **names, channel=channel, images=images)
+
+
+def _printable_entry(entry: HotEntry) -> HotEntry:
+    """The entry with control characters taken out of its title (rebuilt only when it has any)."""
+    return replace(entry, title=without_controls(entry.title)) if has_controls(entry.title) else entry
 
 
 def _arrived_whole(page: Page) -> bool:

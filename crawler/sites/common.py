@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import cache
+from urllib.parse import urljoin
 
 from lxml import etree, html
 
@@ -36,12 +38,45 @@ def first_text(nodes: Iterable[object]) -> str:
     return ""
 
 
-def meta_content(root: html.HtmlElement, name: str) -> str:
-    """The content of ``<meta name=...>`` (name compared case-insensitively), whitespace-normalised."""
-    for meta in root.iter("meta"):
-        if (meta.get("name") or "").lower() == name:
-            return normalize_space(meta.get("content"))
-    return ""
+class MetaTags:
+    """A page's ``<meta name=...>`` tags (names compared case-insensitively, the first tag of a name counts), read
+    in one walk of the tree: a parser reading four meta tags would otherwise walk the whole page four times."""
+
+    __slots__ = ("_contents",)
+
+    def __init__(self, metas: Iterable[html.HtmlElement]) -> None:
+        contents: dict[str, str | None] = {}
+        for meta in metas:
+            contents.setdefault((meta.get("name") or "").lower(), meta.get("content"))
+        self._contents = contents
+
+    @classmethod
+    def of(cls, root: html.HtmlElement) -> MetaTags:
+        """Every meta tag of the page."""
+        return cls(root.iter("meta"))
+
+    def text(self, name: str) -> str:
+        """The content of the (lower-case) name, whitespace-normalised; "" without such a tag."""
+        return normalize_space(self._contents.get(name))
+
+
+# A plain absolute http(s) URL: urljoin returns it unchanged, its parse and rebuild altering only what this
+# leaves out (an upper-case scheme, user info, an empty port, ";", "?" and "#" parts, spaces and controls).
+_PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~!$&'()*+,=:@%/-]*)?")
+
+
+def join_url(base: str, href: str) -> str:
+    """``urljoin(base, href)``, without parsing both when ``href`` is already a plain absolute URL (most links of
+    a hot list or channel list are; urljoin costs more than the rest of reading such a link)."""
+    return href if _PLAIN_ABSOLUTE.fullmatch(href) else urljoin(base, href)
+
+
+def text_of(element: html.HtmlElement) -> str:
+    """``element.text_content()`` without its XPath call (comments and processing instructions left out alike):
+    the call costs more than the text of a short heading or paragraph."""
+    if not len(element):  # most headings, links and paragraphs: the one text node
+        return element.text or ""
+    return "".join(element.itertext())
 
 
 def unique(values: Iterable[str]) -> list[str]:

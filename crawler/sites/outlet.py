@@ -74,7 +74,7 @@ class OutletSite(Site):
 
     def listing(self, root: html.HtmlElement, url: str) -> ListPage:
         """Links matching the article pattern, and list pages other than this one and the start URLs."""
-        links = absolute_links(xpath("//a/@href")(root), url)
+        links = absolute_links(xpath("descendant::a/@href")(root), url)
         articles = [link for link in links if self.is_article_url(link)]
         pages = [link for link in links if not self.is_article_url(link) and link != url
                  and link not in self.start_urls and self.is_list_url(link)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from lxml import html
 
@@ -25,7 +25,16 @@ def normalize_space(text: str | None) -> str:
 
 def element_lines(element: html.HtmlElement) -> list[str]:
     """The visible text of an element as normalised non-empty lines (a new line at <br> and block tags)."""
-    return [line for line in (normalize_space(part) for part in "".join(_pieces(element)).split("\n")) if line]
+    if len(element):
+        pieces: list[str] = []
+        _collect(element, pieces)
+        text = "".join(pieces)
+    else:  # most paragraphs are a single text node: no walk needed
+        text = (element.text or "") if isinstance(element.tag, str) and element.tag not in _SKIPPED_TAGS else ""
+    if "\n" not in text:
+        line = normalize_space(text)
+        return [line] if line else []
+    return [line for line in (normalize_space(part) for part in text.split("\n")) if line]
 
 
 def join_paragraphs(paragraphs: Iterable[str]) -> str:
@@ -33,20 +42,22 @@ def join_paragraphs(paragraphs: Iterable[str]) -> str:
     return "\n".join(p for p in paragraphs if p)
 
 
-def _pieces(element: html.HtmlElement) -> Iterator[str]:
+def _collect(element: html.HtmlElement, pieces: list[str]) -> None:
+    """Append the element's visible text to ``pieces``, a newline before and after block tags (one list for the
+    whole walk: chained generators cost a frame switch per piece and level)."""
     tag = element.tag if isinstance(element.tag, str) else ""
     if tag in _SKIPPED_TAGS:
         return
     if tag in _LINE_BREAKS:
-        yield "\n"
+        pieces.append("\n")
     if element.text and tag:
-        yield element.text
+        pieces.append(element.text)
     for child in element:
-        yield from _pieces(child)
+        _collect(child, pieces)
         if child.tail:
-            yield child.tail
+            pieces.append(child.tail)
     if tag in _LINE_BREAKS:
-        yield "\n"
+        pieces.append("\n")
 
 
 def without_controls(text: str) -> str:
