@@ -50,6 +50,9 @@ def _print_next_steps(db: str | None, articles: list[dict[str, Any]]) -> None:
                 f"hljnews sites{db_flag}")
     for command in commands:
         console.print(f"  {command}")
+    # Last, so it is the line left on screen: the web app over the same archive.
+    console.print("\nBrowse it at http://127.0.0.1:8000/ (Ctrl-C stops the server):")
+    console.print(f"  hljnews serve{db_flag}", soft_wrap=True)
 
 
 def print_article(record: dict[str, Any]) -> None:

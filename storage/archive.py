@@ -14,6 +14,7 @@ from storage import articles, bulk, counts, hot_lists, raw_pages, runs, schedule
 from storage.batch import WriteBatch
 from storage.database import RETRY_SECONDS, Database
 from storage.engine import sqlite_path
+from storage.errors import StorageError
 from storage.locks import CrawlLock, held_lock
 from storage.monitoring import MonitoringMethods
 from storage.opening import open_database
@@ -245,6 +246,12 @@ class Archive(MonitoringMethods):
     def get_article(self, id_or_url: int | str) -> dict[str, Any] | None:
         """An article by id or URL, with "revisions" (oldest first)."""
         return self._db.read(lambda conn: articles.get_article(conn, id_or_url))
+
+    def latest_articles(self, site: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The site's `limit` newest articles (by published_at, undated ones last), without revisions."""
+        if limit < 0:
+            raise StorageError("limit must not be negative")
+        return self._db.read(lambda conn: articles.latest_articles(conn, site, limit))
 
     def iter_articles(self, site: str | None = None) -> Iterator[dict[str, Any]]:
         """All articles (without revisions), oldest first, read in short batches."""

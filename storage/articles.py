@@ -216,6 +216,14 @@ def articles_by_ids(conn: Connection, ids: list[int]) -> list[dict[str, Any]]:
     return [article_dict(row) for row in conn.execute(query)]
 
 
+def latest_articles(conn: Connection, site: str, limit: int) -> list[dict[str, Any]]:
+    """The site's newest articles by date (published, else first seen), without revisions."""
+    # published_at rather than ARTICLE_DATE in the ORDER BY so the (site, published_at) index serves it.
+    query = (select(articles).where(articles.c.site == site)
+             .order_by(articles.c.published_at.desc().nulls_last(), articles.c.id.desc()).limit(limit))
+    return [article_dict(row) for row in conn.execute(query)]
+
+
 def known_urls(conn: Connection, site: str) -> set[str]:
     """Every URL that leads to a stored article of the site: fetched URLs, canonical URLs, later pages."""
     urls = set(conn.scalars(select(article_urls.c.url).join(articles).where(articles.c.site == site)))

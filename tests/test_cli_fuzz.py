@@ -76,6 +76,10 @@ def odd_command_lines(db: str, tmp: Path) -> list[list[str]]:
         ["hlj_people", "--run-id", "9223372036854775808"])]
     lines += [["reparse", "--db", db, "--site", "nope"], ["check", "nosuchsite"], ["demo", "--nonsense"],
               ["run", "--config", "/nonexistent.toml"], ["nosuchcommand"], ["--nonsense"]]
+    # serve: each of these is refused before it listens (a line that started a server would hang the test)
+    lines += [["serve", "--db", db, "--token", "", *extra] for extra in (
+        ["--port", "99999"], ["--host", "0.0.0.0"], ["--host", "::"], ["--token", "short"], ["--port", "x"])]
+    lines += [["serve", "--db", str(tmp / name)] for name in ("nope.sqlite3", "garbage.toml")]
     port = closed_port()
     lines += [[command, "--db", other] for command, other in itertools.product(
         ("runs", "stats", "sites"), (str(tmp / "nope.sqlite3"), str(tmp / "garbage.toml"), "mysql://x/y",

@@ -82,6 +82,7 @@ def test_demo_archives_every_mirror_article_and_a_second_run_adds_nothing(tmp_pa
     assert hot is not None and len(hot["entries"]) == 10
     assert all(not entry["title"].endswith("…") for entry in hot["entries"])
     assert "hljnews show" in first.stdout
+    assert first.stdout.rstrip().splitlines()[-1].strip() == f"hljnews serve --db {db}"  # the web page, last
 
     second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert second.returncode == 0, second.stderr[-3000:]

@@ -16,8 +16,8 @@ from mirror import MirrorServer
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-# Commands that run until stopped: the daemon, a fleet worker and the mirror server.
-LONG_RUNNING = {"run", "worker", "mirror"}
+# Commands that run until stopped: the daemon, a fleet worker, the mirror server and the web app.
+LONG_RUNNING = {"run", "worker", "mirror", "serve"}
 # A fleet example names a deployment's hosts; it runs against this machine's PostgreSQL and Redis instead.
 DEPLOYMENT_URL = re.compile(r"(?P<scheme>postgresql|redis)://\S+")
 

@@ -171,3 +171,18 @@ def test_times_come_back_as_aware_shanghai_datetimes(archive: Archive) -> None:
     assert all(isinstance(m, datetime) and m.utcoffset() == timedelta(hours=8) for m in moments)
     assert stored["published_at"] == datetime(2026, 11, 28, 9, 30, tzinfo=SHANGHAI)
     assert run["finished_at"] == LATER
+
+
+def test_latest_articles_are_the_sites_newest_by_publication_undated_last(archive: Archive) -> None:
+    for i, day in ((1, 3), (2, 1), (3, 2)):
+        archive.save_article(sample_article(i, published_at=datetime(2026, 11, day, 9, tzinfo=SHANGHAI)),
+                             fetched_at=FETCHED_AT)
+    archive.save_article(sample_article(4, published_at=None), fetched_at=FETCHED_AT)
+    archive.save_article(sample_article(5, site="other_site"), fetched_at=FETCHED_AT)
+    newest = archive.latest_articles(SITE, 3)
+    assert [a["canonical_url"].rsplit("/", 1)[1] for a in newest] == ["1.html", "3.html", "2.html"]
+    assert "revisions" not in newest[0]
+    assert [a["title"] for a in archive.latest_articles(SITE, 10)][-1] == "黑龙江新闻 4"
+    assert archive.latest_articles("no_such_site") == []
+    with pytest.raises(StorageError):
+        archive.latest_articles(SITE, -1)

@@ -43,11 +43,12 @@ def _register_commands() -> None:
     from jobs.cli.ledger import runs, stats
     from jobs.cli.query import export, raw, search, show
     from jobs.cli.schedule import run, schedule, worker
+    from jobs.cli.serve import serve
     from jobs.cli.sites import sites
     from jobs.cli.watch import new, watch
 
     for command in (crawl, demo, check, extract, reparse, mirror, search, show, stats, hot, export, runs, raw, run,
-                    worker, schedule, sites):
+                    worker, schedule, sites, serve):
         main.add_command(command)
     for command in (watch, new, alerts, health):  # monitoring (jobs/cli/watch.py, jobs/cli/alerts.py)
         main.add_command(command)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,10 +12,9 @@ from jobs.cli.output import emit, table_time
 
 if TYPE_CHECKING:
     from crawler.sites import SiteRegistry
-    from storage import Archive
 
-FIELDS = ("title", "body", "published_at", "source", "authors")
-COLUMNS = ("site", "kind", "name", "start_urls", "last_run_at", "last_run_status", "articles", *FIELDS)
+# The field-share columns are monitor.sites.FIELDS (imported when the command runs: monitor is slow to import).
+COLUMNS = ("site", "kind", "name", "start_urls", "last_run_at", "last_run_status", "articles")
 # The table is narrower: short headers, and the start URLs last, where folding them hurts least.
 TABLE_HEADERS = {"published_at": "time", "last_run": "last run", "start_urls": "start URLs"}
 TABLE_COLUMNS = ("site", "kind", "name", "last run", "articles", "title", "body", "time", "source", "authors",
@@ -39,51 +37,30 @@ def sites(db: str | None, recent: int, fmt: str, config_path: Path | None) -> No
     Example: hljnews sites --format json
     """
     from crawler.sites import load_sites
+    from monitor.sites import FIELDS, site_rows
     from storage import open_archive
 
     _, registry = load_sites(config_path)
     with open_archive(db) as archive:
-        rows = site_rows(archive, registry, recent=recent)
+        rows = site_rows(archive, site_descriptions(registry), recent=recent)
     if fmt == "table":
         title = f"sites (fields: share of the newest {recent} articles)"
         emit([_as_cells(row) for row in rows], TABLE_COLUMNS, fmt, title=title)
     else:
-        emit(rows, COLUMNS, fmt)
+        emit(rows, (*COLUMNS, *FIELDS), fmt)
 
 
-def site_rows(archive: Archive, registry: SiteRegistry, *, recent: int = 50) -> list[dict[str, Any]]:
-    """One dict per site: its description, last run, article count and field shares of its newest articles."""
-    counts = {row["site"]: row["articles"] for row in archive.stats(days=1, runs=0)["sites"]}
-    described = _described_sites(registry)
-    for key in counts.keys() - described.keys():  # e.g. an outlet since removed from the config
-        described[key] = {"site": key, "kind": "archive only", "name": "", "start_urls": []}
-    rows = []
-    for key in sorted(described):
-        runs = archive.runs(site=key, limit=1)
-        last = runs[0] if runs else {}
-        shares = _field_shares(archive, key, recent) if counts.get(key) else dict.fromkeys(FIELDS)
-        rows.append({**described[key], "last_run_at": last.get("started_at"), "last_run_status": last.get("status"),
-                     "articles": counts.get(key, 0), **shares})
-    return rows
-
-
-def _described_sites(registry: SiteRegistry) -> dict[str, dict[str, Any]]:
+def site_descriptions(registry: SiteRegistry) -> dict[str, dict[str, Any]]:
+    """Each configured site (built-in or outlet) as plain data: site, kind, name, start_urls."""
     from crawler.sites import OutletSite
 
     return {site.key: {"site": site.key, "kind": "configured" if isinstance(site, OutletSite) else "built-in",
                        "name": site.name, "start_urls": list(site.start_urls)} for site in registry}
 
 
-def _field_shares(archive: Archive, site: str, recent: int) -> dict[str, float | None]:
-    """Share of the site's `recent` newest stored articles that have each field."""
-    # export_rows streams in id order with constant memory; the deque keeps the newest ones.
-    newest = deque(archive.export_rows(None, site=site), maxlen=recent)
-    if not newest:
-        return dict.fromkeys(FIELDS)
-    return {name: round(sum(1 for article in newest if article.get(name)) / len(newest), 3) for name in FIELDS}
-
-
 def _as_cells(row: dict[str, Any]) -> dict[str, Any]:
+    from monitor.sites import FIELDS
+
     shares = {name: "" if row[name] is None else f"{row[name]:.0%}" for name in FIELDS}
     when = table_time(row["last_run_at"]) if row["last_run_at"] else ""  # JSON keeps the full time
     more = len(row["start_urls"]) - 1
