@@ -1,8 +1,8 @@
 """Web benchmark: the search page's server time against the bare archive.search call, on a large SQLite archive.
 
-Builds (or reuses, in data/bench/, gitignored) an archive of N articles made by benchmarks/search.py's
-generator, written by bulk SQL inserts (articles, search_text and both FTS5 tables) rather than one
-save_article at a time, which takes the best part of an hour for 100,000. Then, per query class, times
+Builds (or reuses, in data/bench/, gitignored) the SQLite archive benchmarks/search.py builds: N articles of
+its generator loaded in bulk through Archive.load_new_articles (one save_article at a time takes the best part
+of an hour for 100,000). Then, per query class, times
 GET /search (the whole page: query, rendering, escaping) in-process through Starlette's test client, and
 archive.search with the same arguments in the same run: the baseline. The target is a p95 under 100 ms.
 SQLite's planner has no statistics, as in an archive built by crawls (storage never runs ANALYZE); --analyze
@@ -14,12 +14,10 @@ measures with them, which changes the plans of filtered searches.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import re
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,56 +26,16 @@ sys.path.insert(0, str(ROOT))
 
 from starlette.testclient import TestClient  # noqa: E402  (after sys.path)
 
-from benchmarks.search import QUERIES, articles, searchable_title  # noqa: E402
+from benchmarks.search import TERMS as QUERIES  # noqa: E402
+from benchmarks.search import articles, database, load  # noqa: E402
 from storage import normalize, open_archive  # noqa: E402
 from web import create_app  # noqa: E402
 from web.formats import MARKS  # noqa: E402
 
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
-FETCHED = datetime(2026, 1, 1, tzinfo=SHANGHAI).isoformat()
-# The tokens of SQLite's short-term index, as storage/search/textnorm.py's short_grams makes them (copied: only
-# storage imports its own modules). `exact` below checks the bulk-built index against a substring scan.
-SHORT_GRAM = re.compile(r"(?=([^\W_]{1,2}))")
 REPEATS = 3  # samples per query (the first warms caches; all count)
 # The page's own filters and sort on top of the plain queries: the filtered count is a known slow spot.
 VARIANTS = {"": {}, "sort=date": {"sort": "date"}, "site=site1": {"site": "site1"},
             "since=2024-06-01": {"since": "2024-06-01"}}
-
-
-def build(path: Path, n: int) -> None:
-    """An archive of n generated articles, filled by bulk inserts (no revisions, raw pages or runs)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".building")
-    partial.unlink(missing_ok=True)
-    open_archive(partial, create=True).close()
-    import sqlite3
-
-    began = time.perf_counter()
-    conn = sqlite3.connect(partial)
-    rows, texts, grams = [], [], []
-    for i, article in enumerate(articles(n), 1):
-        title, body = normalize(searchable_title(article)), normalize(article["body"])
-        rows.append((i, article["site"], article["url"], article["url"], str(i), article["title"], article["body"],
-                     article["published_at"].astimezone(SHANGHAI).isoformat(), article["source"],
-                     hashlib.sha256(article["body"].encode()).hexdigest(), FETCHED, FETCHED))
-        texts.append((i, title, body))
-        grams.append((i, _short_grams(title), _short_grams(body)))
-    with conn:
-        conn.executemany(
-            "INSERT INTO articles (id, site, url, canonical_url, content_id, title, pretitle, subtitle, body, "
-            "published_at, source, authors, editors, images, page_urls, extractor, content_hash, revision, "
-            "first_seen_at, last_fetched_at) VALUES (?, ?, ?, ?, ?, ?, '', '', ?, ?, ?, '[]', '[]', '[]', '[]', "
-            "'site', ?, 1, ?, ?)", rows)
-        conn.executemany("INSERT INTO search_text (article_id, title, body) VALUES (?, ?, ?)", texts)
-        conn.execute("INSERT INTO articles_fts (rowid, title, body) SELECT article_id, title, body FROM search_text")
-        conn.executemany("INSERT INTO search_short (rowid, title, body) VALUES (?, ?, ?)", grams)
-    conn.close()
-    partial.rename(path)
-    print(f"built {n:,} articles in {time.perf_counter() - began:.0f} s (bulk inserts) at {path}")
-
-
-def _short_grams(text: str) -> str:
-    return " ".join(SHORT_GRAM.findall(text))
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -167,9 +125,13 @@ def main() -> None:
     parser.add_argument("--analyze", action="store_true",
                         help="Measure with SQLite's planner statistics (ANALYZE), which the archive never gathers.")
     options = parser.parse_args()
-    db = ROOT / "data" / "bench" / f"web-{options.articles}.sqlite3"
-    if options.rebuild or not db.exists():
-        build(db, options.articles)
+    url, build = database("sqlite", options.articles, options.rebuild)
+    db = Path(url)
+    if build:
+        began = time.perf_counter()
+        with open_archive(db, create=True) as archive:
+            load(archive, articles(options.articles))
+        print(f"built {options.articles:,} articles in {time.perf_counter() - began:.0f} s at {db}")
     planner_statistics(db, options.analyze)
     print(f"planner statistics: {'ANALYZE run' if options.analyze else 'none (as a crawled archive)'}")
     measure(db)
