@@ -31,6 +31,7 @@ from tests.support.archive_writer import HOT_LIST_SIZE, SITE, sample_article
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = 300
 KILLS = 4
+DEADLINE = 600  # seconds a writer may take to start or finish: generous, so a loaded machine cannot flake
 SEED = int(os.environ.get("HLJNEWS_KILL_SEED", time.time_ns() % 1_000_000))
 
 
@@ -55,7 +56,7 @@ def _kill_mid_way(db_url: str, rng: random.Random, first: bool) -> int:
         time.sleep(rng.uniform(0.1, 0.8))
     else:
         for _ in range(rng.randint(1, 40)):
-            if not lines.get(timeout=60):
+            if not lines.get(timeout=DEADLINE):
                 break
         time.sleep(rng.uniform(0, 0.01))
     process.send_signal(signal.SIGKILL)
@@ -71,7 +72,7 @@ def test_sigkilled_writers_leave_a_consistent_archive(db_url: str) -> None:
         _assert_consistent(db_url, context)
     assert exit_codes.count(-signal.SIGKILL) >= KILLS - 1, (context, exit_codes)
     process, _ = _start_writer(db_url)
-    assert process.wait(timeout=120) == 0, context
+    assert process.wait(timeout=DEADLINE) == 0, context
     _assert_consistent(db_url, context)
     with open_archive(db_url) as archive:
         stored = {a["canonical_url"]: a for a in archive.iter_articles(SITE)}
@@ -88,7 +89,7 @@ def test_writers_killed_mid_batch_lose_only_their_uncommitted_batch(db_url: str)
     for _ in range(KILLS):
         process, lines = _start_writer(db_url, batch)
         for _ in range(rng.randint(1, 6)):
-            if not lines.get(timeout=60):
+            if not lines.get(timeout=DEADLINE):
                 break
         time.sleep(rng.uniform(0, 0.05))
         process.send_signal(signal.SIGKILL)
@@ -96,10 +97,12 @@ def test_writers_killed_mid_batch_lose_only_their_uncommitted_batch(db_url: str)
         _assert_consistent(db_url, context)
         with open_archive(db_url) as archive:
             stored = archive.counts()
-        # Each run commits whole batches of `batch` new articles (with their raw pages): never a part of one.
-        assert stored["articles"] % batch == 0 and stored["raw_pages"] == stored["articles"], (context, stored)
+        # Each run commits whole batches of `batch` new articles (with their raw pages): never a part of one,
+        # unless the writer got through them all (its last batch is short) before the kill landed.
+        whole_batches = stored["articles"] % batch == 0 or stored["articles"] == ARTICLES
+        assert whole_batches and stored["raw_pages"] == stored["articles"], (context, stored)
     process, _ = _start_writer(db_url, batch)
-    assert process.wait(timeout=120) == 0, context
+    assert process.wait(timeout=DEADLINE) == 0, context
     _assert_consistent(db_url, context)
     with open_archive(db_url) as archive:
         assert archive.counts()["articles"] == archive.counts()["raw_pages"] == ARTICLES, context
@@ -157,7 +160,7 @@ def _assert_run_counts_match(conn: Connection, context: str) -> None:
 def test_two_writers_at_once_neither_fail_nor_duplicate(db_url: str) -> None:
     """A scheduler and a cron crawl on a fresh database: they race on creating the schema, then on rows."""
     writers = [_start_writer(db_url)[0] for _ in range(2)]
-    assert [writer.wait(timeout=180) for writer in writers] == [0, 0]
+    assert [writer.wait(timeout=DEADLINE) for writer in writers] == [0, 0]
     _assert_consistent(db_url, "two writers")
     with open_archive(db_url) as archive:
         assert archive.counts()["articles"] == archive.counts()["raw_pages"] == ARTICLES
