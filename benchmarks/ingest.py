@@ -20,12 +20,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from search import articles, database  # noqa: E402  (benchmarks/search.py, beside this file)
+from search import PG_ADMIN, articles  # noqa: E402  (benchmarks/search.py, beside this file)
+from sqlalchemy import create_engine, text  # noqa: E402
 
 from storage import open_archive  # noqa: E402  (after sys.path)
 
 FETCHED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 WATCHES = [("冰雪旅游", "冰雪 旅游"), ("养老", "养老"), ("人工智能", "人工智能 -广告"), ("乡村振兴", '"乡村 振兴"')]
+
+
+def fresh_database(backend: str, folder: Path) -> str:
+    """An empty archive URL: a new SQLite file in ``folder``, or a PostgreSQL database made anew."""
+    if backend == "sqlite":
+        return str(folder / "archive.sqlite3")
+    name = f"hljnews_bench_ingest_{folder.name}"
+    admin = create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
 
 
 def ingest(url: str, corpus: list[dict], batch: int) -> tuple[float, int]:
@@ -60,8 +74,9 @@ def main() -> None:
         for backend in options.backends.split(","):
             for sub in ("one", "batch"):
                 (Path(workdir) / sub).mkdir(exist_ok=True)
-            single, single_alerts = ingest(database(backend, Path(workdir) / "one"), corpus, 1)
-            batched, batched_alerts = ingest(database(backend, Path(workdir) / "batch"), corpus, options.batch)
+            single, single_alerts = ingest(fresh_database(backend, Path(workdir) / "one"), corpus, 1)
+            batched, batched_alerts = ingest(fresh_database(backend, Path(workdir) / "batch"), corpus,
+                                                     options.batch)
             rate, batch_rate = len(corpus) / single, len(corpus) / batched
             print(f"{backend:<11} {rate:9,.0f}/s {batch_rate:9,.0f}/s {batch_rate / rate:5.1f}x  "
                   f"{'yes' if single_alerts == batched_alerts else 'NO'} ({batched_alerts:,})")
