@@ -117,13 +117,13 @@ def _refresh(conn: Connection, stored: list[tuple[_Saved, _Current]]) -> None:
 
 def _index(conn: Connection, changed: list[_Saved]) -> None:
     """Index new and changed articles; a new one has no search_text row yet, so nothing is read first."""
-    backend = backend_for(conn)
+    new = [(item.article_id, normalize(searchable_title(item.save.row)), normalize(item.save.row["body"]))
+           for item in changed if item.outcome == "new"]
+    if new:  # one executemany per index table for the whole batch
+        backend_for(conn).write_new(conn, new)
     for item in changed:
-        row = item.save.row
-        if item.outcome == "new":
-            backend.write_index(conn, item.article_id, normalize(searchable_title(row)), normalize(row["body"]), None)
-        else:
-            index_article(conn, item.article_id, row)
+        if item.outcome != "new":
+            index_article(conn, item.article_id, item.save.row)
 
 
 def _add_revisions(conn: Connection, changed: list[_Saved], run_id: int | None) -> None:
