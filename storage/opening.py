@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from storage.database import RETRY_SECONDS, Database, first_line
 from storage.engine import create_archive_engine, display_url, resolve_url, sqlite_path, writable
 from storage.errors import ArchiveNotFound, StorageError
 from storage.migrate import current_revision, head_revision, upgrade
+
+LOCKED_RETRY_SECONDS = 60  # how long a new archive's creation by another process is waited for
 
 
 def open_database(db_url: str | os.PathLike[str] | None, *, create: bool, retry_seconds: float = RETRY_SECONDS
@@ -28,10 +31,7 @@ def open_database(db_url: str | os.PathLike[str] | None, *, create: bool, retry_
         return _read_only(url, path, retry_seconds)
     engine = create_archive_engine(url)
     try:
-        revision = current_revision(engine)
-        if revision is None and not create:
-            raise ArchiveNotFound(f"no archive at {display_url(url)} (the database has no hljnews tables)")
-        upgrade(engine)
+        _bring_to_head(engine, url, create)
     except DBAPIError as exc:
         engine.dispose()
         raise StorageError(f"cannot open archive {display_url(url)}: {first_line(exc)}") from None
@@ -39,6 +39,28 @@ def open_database(db_url: str | os.PathLike[str] | None, *, create: bool, retry_
         engine.dispose()
         raise
     return Database(engine, retry_seconds=retry_seconds)
+
+
+def _bring_to_head(engine: Engine, url: URL, create: bool) -> None:
+    """Check the archive exists (or may be made) and upgrade it to the head schema.
+
+    Two processes opening a new SQLite file at once (a scheduler and a cron crawl) race on switching it to WAL
+    and creating the schema; SQLite answers the loser "database is locked" at once rather than waiting, so
+    that answer is retried for a while. Any other error, or a lock that outlasts the wait, is raised.
+    """
+    give_up = time.monotonic() + LOCKED_RETRY_SECONDS
+    while True:
+        try:
+            revision = current_revision(engine)
+            if revision is None and not create:
+                raise ArchiveNotFound(f"no archive at {display_url(url)} (the database has no hljnews tables)")
+            upgrade(engine)
+            return
+        except OperationalError as exc:
+            if "database is locked" not in str(exc) or time.monotonic() > give_up:
+                raise
+            engine.dispose()
+            time.sleep(0.2)
 
 
 def _read_only(url: URL, path: Path, retry_seconds: float) -> Database:
