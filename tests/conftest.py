@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -30,6 +31,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 PG_ADMIN_URL = os.environ.get("HLJNEWS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
+def unavailable(reason: str) -> NoReturn:
+    """A service a test needs is missing: skip with the reason, or fail under CI=true, where it must be there."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def pg_admin() -> Iterator[Engine]:
     """An autocommit engine on the server's `postgres` database; skips (fails when CI=true) if unreachable."""
@@ -40,10 +48,7 @@ def pg_admin() -> Iterator[Engine]:
         with engine.connect():
             pass
     except Exception as exc:
-        reason = f"PostgreSQL unreachable at {engine.url.render_as_string()}: {str(exc).splitlines()[0]}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable(f"PostgreSQL unreachable at {engine.url.render_as_string()}: {str(exc).splitlines()[0]}")
     yield engine
     engine.dispose()
 
@@ -115,10 +120,7 @@ def broker() -> Iterator[str]:
     try:
         client.flushdb()
     except redis.RedisError as error:
-        reason = f"Redis unreachable at {REDIS_URL}: {str(error).splitlines()[0]}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable(f"Redis unreachable at {REDIS_URL}: {str(error).splitlines()[0]}")
     yield REDIS_URL
     client.flushdb()
     client.close()

@@ -55,19 +55,25 @@ def run_workload(archive: Archive, n: int) -> int:
         article = sample_article(i)
         if article["url"] in known:
             continue
-        now = datetime.now(UTC)
-        body = f"<html><body>{article['title']}</body></html>".encode()
-        archive.save_raw_page(article["url"], body, {"content-type": "text/html"}, now, run_id=run_id)
-        archive.save_article(article, fetched_at=now, run_id=run_id)
-        if i % 3 == 2:  # an edit of the previous article: a new revision
-            archive.save_article(sample_article(i - 1, version=2), fetched_at=now, run_id=run_id)
-        archive.save_hot_list(SITE, now, f"https://news.example.cn/hot/{i % 2}", hot_entries(i), run_id=run_id)
-        if i % 5 == 4:
-            archive.record_failure(run_id, f"https://news.example.cn/missing/{i}.html", "HTTP 404")
+        write_page(archive, i, article, run_id)
         print(f"done {i}", flush=True)
     archive.finish_run(run_id, "ok")
     print("finished", flush=True)
     return run_id
+
+
+def write_page(writer: Any, i: int, article: dict, run_id: int) -> None:
+    """Page i's writes (raw page, article, every third an edit, hot list, every fifth a failure) to an Archive
+    or a WriteBatch, which take the same calls."""
+    now = datetime.now(UTC)
+    body = f"<html><body>{article['title']}</body></html>".encode()
+    writer.save_raw_page(article["url"], body, {"content-type": "text/html"}, now, run_id=run_id)
+    writer.save_article(article, fetched_at=now, run_id=run_id)
+    if i % 3 == 2:  # an edit of the previous article: a new revision
+        writer.save_article(sample_article(i - 1, version=2), fetched_at=now, run_id=run_id)
+    writer.save_hot_list(SITE, now, f"https://news.example.cn/hot/{i % 2}", hot_entries(i), run_id=run_id)
+    if i % 5 == 4:
+        writer.record_failure(run_id, f"https://news.example.cn/missing/{i}.html", "HTTP 404")
 
 
 def run_batched_workload(archive: Archive, n: int, batch_size: int) -> int:
@@ -80,15 +86,7 @@ def run_batched_workload(archive: Archive, n: int, batch_size: int) -> int:
         article = sample_article(i)
         if article["url"] in known:
             continue
-        now = datetime.now(UTC)
-        body = f"<html><body>{article['title']}</body></html>".encode()
-        batch.save_raw_page(article["url"], body, {"content-type": "text/html"}, now, run_id=run_id)
-        batch.save_article(article, fetched_at=now, run_id=run_id)
-        if i % 3 == 2:
-            batch.save_article(sample_article(i - 1, version=2), fetched_at=now, run_id=run_id)
-        batch.save_hot_list(SITE, now, f"https://news.example.cn/hot/{i % 2}", hot_entries(i), run_id=run_id)
-        if i % 5 == 4:
-            batch.record_failure(run_id, f"https://news.example.cn/missing/{i}.html", "HTTP 404")
+        write_page(batch, i, article, run_id)
         queued += 1
         if queued % batch_size == 0:
             batch.commit()
