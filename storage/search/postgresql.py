@@ -1,15 +1,18 @@
-"""PostgreSQL search: `search_text.grams`, every character and character pair, under a GIN index.
+"""PostgreSQL search: `search_grams`, every character and character pair of an article, under a GIN index.
 
-A term needs all its pairs (or its character); terms of 3+ characters are then confirmed with strpos.
-This does not depend on the database locale (pg_trgm ignores CJK characters under the C ctype) and
-needs no extension.
+A term needs all its pairs (or its character); terms of 3+ characters are then confirmed with strpos on
+search_text. This does not depend on the database locale (pg_trgm ignores CJK characters under the C
+ctype) and needs no extension.
 
 Where the time goes, and how each statement avoids it (figures: benchmarks/search.py at 100,000 articles):
-- The GIN index answers a gram in a few milliseconds, but PostgreSQL costs `@>` as cheap and, for a common
-  gram (的: 70% of articles), prefers a sequential scan that detoasts every row's gram array (1.6 s against
-  20 ms through the index). Search statements run with sequential scans off (`_through_indexes`).
-- Counting is done on search_text alone (filters as an IN list, see _hits), never joined row by row to
-  `articles`.
+- The GIN index answers a gram in a few milliseconds; what costs is the heap pages a bitmap scan then reads
+  (PostgreSQL 15 reads every one, all-visible or not). So the grams live in a narrow table of their own,
+  the arrays stored out of line (toast_tuple_target), beside the article's site and date for the filters:
+  counting 的 (70% of articles) reads ~4,000 pages of it, not the ~16,000 of search_text's title and body.
+- PostgreSQL costs `@>` as cheap and, for a common gram, prefers a sequential scan that detoasts every
+  gram array (1.6 s against 20 ms through the index): search statements run with sequential scans off.
+- Exclusions are a set difference (EXCEPT) of two index answers, never a test of each match's text or
+  gram array; filters on site and date are columns of search_grams, others an IN list over `articles`.
 - One statement counts the matches and lists up to RANK_LIMIT + 1 of them; a set that small is then
   scored and sorted by id lookups. A larger one is not sorted at all: the page is read newest
   first off ix_articles_when, each article probed (strpos on its search_text row) until the page is full —
@@ -22,29 +25,59 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, case, func, literal_column, not_, or_, select, text
+from sqlalchemy import (
+    Column,
+    CompoundSelect,
+    Connection,
+    DateTime,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    except_,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.types import Integer, Text
+from sqlalchemy.types import Text
 
 from storage.schema import articles, search_text
 from storage.search import planning
 from storage.search.filters import ARTICLE_DATE, filter_clauses
 from storage.search.query import SearchQuery
-from storage.search.textnorm import all_grams, term_grams
+from storage.search.textnorm import index_grams, term_grams, title_term_grams
 
+# PostgreSQL's alone (migration 0010 builds it), so outside the archive's MetaData; declared to be queried.
+search_grams = Table("search_grams", MetaData(), Column("article_id", Integer, primary_key=True),
+                     Column("site", String(100)), Column("dated_at", DateTime(timezone=True)),
+                     Column("grams", ARRAY(Text)))
 INDEX_DDL = (
-    "ALTER TABLE search_text ADD COLUMN grams text[] NOT NULL DEFAULT '{}'",
-    "CREATE INDEX ix_search_text_grams ON search_text USING gin (grams)",
+    "CREATE TABLE search_grams (article_id integer NOT NULL, site varchar(100) NOT NULL, "
+    "dated_at timestamptz NOT NULL, grams text[] NOT NULL, CONSTRAINT pk_search_grams PRIMARY KEY (article_id), "
+    "CONSTRAINT fk_search_grams_article_id_articles FOREIGN KEY (article_id) REFERENCES articles (id) "
+    "ON DELETE CASCADE) WITH (toast_tuple_target = 128)",
+    "CREATE INDEX ix_search_grams_grams ON search_grams USING gin (grams)",
 )
+# A gram row takes site and date from the article's row, written first in the same transaction.
+_GRAMS_ROW = ("INSERT INTO search_grams (article_id, site, dated_at, grams) "
+              "SELECT id, site, coalesce(published_at, first_seen_at), :grams FROM articles WHERE id = :id")
+_NEAR = ("site", "since", "until")  # the filters search_grams answers itself
 # A date-order walk reads at most this many articles for a page (each probed with strpos on its text);
 # matches rarer than a page in that many are sorted by date instead.
 WALK_PROBES = 3000
 # ... and within fewer articles than this share of the matches: sorting reads every match once, and a probe
 # costs about as much as reading one.
 WALK_SHARE = 0.5
-SAMPLE = 200  # listed matches whose titles estimate how the matches split into title-hit groups
-_GRAMS = literal_column("search_text.grams", ARRAY(Text))
 _GRAMS_PARAM = bindparam("grams", type_=ARRAY(Text))
 
 
@@ -52,29 +85,36 @@ class PostgreSQLSearch:
     """The SearchBackend of PostgreSQL archives."""
 
     def create_index(self, conn: Connection) -> None:
-        """The gram column and its GIN index."""
+        """The gram table and its GIN index."""
         for statement in INDEX_DDL:
             conn.exec_driver_sql(statement)
 
     def write_index(self, conn: Connection, article_id: int, title: str, body: str, old: tuple[str, str] | None
                     ) -> None:
-        """Upsert the article's normalised text with its grams."""
-        upsert = ("INSERT INTO search_text (article_id, title, body, grams) VALUES (:id, :title, :body, :grams) "
-                  "ON CONFLICT (article_id) DO UPDATE SET title = excluded.title, body = excluded.body, "
-                  "grams = excluded.grams")
-        grams = sorted(all_grams(title) | all_grams(body))
-        conn.execute(text(upsert).bindparams(_GRAMS_PARAM), {"id": article_id, "title": title, "body": body,
-                                                             "grams": grams})
+        """Upsert the article's normalised text and its grams."""
+        conn.execute(text("INSERT INTO search_text (article_id, title, body) VALUES (:id, :title, :body) "
+                          "ON CONFLICT (article_id) DO UPDATE SET title = excluded.title, body = excluded.body"),
+                     {"id": article_id, "title": title, "body": body})
+        conn.execute(text(_GRAMS_ROW + " ON CONFLICT (article_id) DO UPDATE SET site = excluded.site, "
+                          "dated_at = excluded.dated_at, grams = excluded.grams").bindparams(_GRAMS_PARAM),
+                     {"id": article_id, "grams": _grams(title, body)})
 
     def write_new(self, conn: Connection, rows: list[tuple[int, str, str]]) -> None:
-        """Insert the rows with their grams in one executemany."""
-        insert = "INSERT INTO search_text (article_id, title, body, grams) VALUES (:id, :title, :body, :grams)"
-        conn.execute(text(insert).bindparams(_GRAMS_PARAM),
-                     [{"id": id_, "title": title, "body": body, "grams": sorted(all_grams(title) | all_grams(body))}
-                      for id_, title, body in rows])
+        """Insert the rows' text and grams, one executemany per table."""
+        conn.execute(text("INSERT INTO search_text (article_id, title, body) VALUES (:id, :title, :body)"),
+                     [{"id": id_, "title": title, "body": body} for id_, title, body in rows])
+        conn.execute(text(_GRAMS_ROW).bindparams(_GRAMS_PARAM),
+                     [{"id": id_, "grams": _grams(title, body)} for id_, title, body in rows])
+
+    def write_filters(self, conn: Connection, article_ids: list[int]) -> None:
+        """Copy the articles' site and date to their gram rows where they changed."""
+        conn.execute(text("UPDATE search_grams g SET site = a.site, dated_at = coalesce(a.published_at, "
+                          "a.first_seen_at) FROM articles a WHERE a.id = g.article_id AND a.id = ANY(:ids) AND "
+                          "(g.site, g.dated_at) IS DISTINCT FROM (a.site, coalesce(a.published_at, a.first_seen_at))")
+                     .bindparams(bindparam("ids", type_=ARRAY(Integer))), {"ids": article_ids})
 
     def count(self, conn: Connection, parsed: SearchQuery, filters: dict[str, Any]) -> int:
-        """How many articles match (on search_text alone; filters become an IN list of article ids)."""
+        """How many articles match (from search_grams, search_text only to confirm 3+ character terms)."""
         if parsed.empty:
             return conn.scalar(select(func.count()).select_from(articles)
                                .where(*filter_clauses(filters, _author))) or 0
@@ -98,17 +138,19 @@ class PostgreSQLSearch:
             return self.count(conn, parsed, filters), []
         _through_indexes(conn)
         # One statement counts the matches and lists the first RANK_LIMIT + 1: a small set is ranked from that
-        # list. (The window keeps PostgreSQL from a "fast start" plan probing article by article.)
+        # list. (An aggregate, not a window: that would keep every match in a tuplestore.)
         hits = _hits(parsed, filters).subquery()
-        listed = conn.execute(select(hits.c.id, func.count().over().label("total"))
-                              .limit(planning.RANK_LIMIT + 1)).all()
-        total = listed[0].total if listed else 0
+        total, listed = conn.execute(select(func.count(), func.array_agg(hits.c.id)[1:planning.RANK_LIMIT + 1])).one()
         if not total or not limit:
             return total, []
         if total <= planning.RANK_LIMIT:
-            return total, _small_page(conn, parsed, [row.id for row in listed], sort, limit, offset)
-        sizes = {None: total} if sort == "date" else _group_sizes(conn, parsed, [row.id for row in listed], total)
+            return total, _small_page(conn, parsed, listed, sort, limit, offset)
+        sizes = {None: total} if sort == "date" else _group_sizes(conn, parsed, filters, total)
         return total, [(id_, None) for id_ in _date_pages(conn, parsed, filters, sizes, limit, offset)]
+
+
+def _grams(title: str, body: str) -> list[str]:
+    return sorted(index_grams(title, body))
 
 
 def _through_indexes(conn: Connection) -> None:
@@ -118,66 +160,105 @@ def _through_indexes(conn: Connection) -> None:
                       "set_config('max_parallel_workers_per_gather', '0', true)"))
 
 
-def _matches(parsed: SearchQuery) -> list[ColumnElement[bool]]:
-    """Conditions on search_text: the gram array narrows every term (1-2 characters: exactly), strpos
-    confirms longer ones and the exclusions."""
-    where: list[ColumnElement[bool]] = [_GRAMS.contains(sorted(term_grams(term))) for term in parsed.terms]
-    where.extend(_contains(term) for term in parsed.terms if len(term) > 2)
-    where.extend(not_(_contains(term)) for term in parsed.excluded)
-    return where
+def _hits(parsed: SearchQuery, filters: dict[str, Any], titled: str | None = None) -> Select[Any] | CompoundSelect:
+    """The articles (columns `id`, `at`: their date) matching the terms and filters (and with `titled`, one of
+    the terms, in the title).
+
+    An excluded term takes away, as a set, the matches holding its grams (confirmed by strpos if it has 3+
+    characters): testing each match instead would read its text or detoast its gram array. Filters other
+    than site and date are an IN list over a materialised list of the matches: otherwise PostgreSQL may walk
+    the filtered articles and test each one's gram array (a second at 100,000 articles).
+    """
+    near = _near(filters)
+    needed = set().union(*(term_grams(term) for term in parsed.terms))
+    hits: Select[Any] | CompoundSelect = _holding(needed, parsed.terms, near, titled)
+    if parsed.excluded:
+        hits = except_(hits, *(_holding(needed | term_grams(term), (term,), near) for term in parsed.excluded))
+    rest = {key: value for key, value in filters.items() if key not in _NEAR}
+    if not rest:
+        return hits
+    listed = hits.cte().prefix_with("MATERIALIZED")
+    return select(listed.c.id, listed.c.at).where(
+        listed.c.id.in_(select(articles.c.id).where(*filter_clauses(rest, _author))))
 
 
-def _hits(parsed: SearchQuery, filters: dict[str, Any]) -> Select[Any]:
-    """The ids (column `id`) of the articles matching the terms and filters. With filters the term matches
-    are listed first (a materialised CTE), then kept if in the filters' IN list: otherwise PostgreSQL may
-    walk the filtered articles and test each one's gram array (a second at 100,000 articles)."""
-    matched = select(search_text.c.article_id.label("id")).where(*_matches(parsed))
-    if not filters:
-        return matched
-    listed = matched.cte("matched").prefix_with("MATERIALIZED")
-    return select(listed.c.id).where(listed.c.id.in_(select(articles.c.id).where(*filter_clauses(filters, _author))))
+def _holding(grams: set[str], terms: tuple[str, ...], near: list[ColumnElement[bool]], titled: str | None = None
+             ) -> Select[Any]:
+    """The articles holding all `grams` and every one of `terms` (and `titled` in the title); those of 3+
+    characters are confirmed on search_text."""
+    checks = [_contains(term) for term in terms if len(term) > 2]
+    if titled is not None:
+        grams = grams | title_term_grams(titled)
+        checks += [func.strpos(search_text.c.title, titled) > 0] if len(titled) > 2 else []
+    stmt = select(search_grams.c.article_id.label("id"), search_grams.c.dated_at.label("at")).where(
+        search_grams.c.grams.contains(sorted(grams)), *near)
+    if checks:
+        stmt = stmt.join(search_text, search_text.c.article_id == search_grams.c.article_id).where(*checks)
+    return stmt
+
+
+def _title_counts(parsed: SearchQuery, filters: dict[str, Any]) -> Select[Any]:
+    """The matches with a term in the title (`id`, `at`), each with how many terms its title holds (`n`):
+    one index answer per term, so only title hits are read."""
+    each = union_all(*(_hits(parsed, filters, term) for term in parsed.terms)).subquery()
+    return select(each.c.id, func.max(each.c.at).label("at"), func.count().label("n")).group_by(each.c.id)
+
+
+def _near(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
+    """The site and date filters, as conditions on search_grams (which keeps both beside the grams)."""
+    clauses: list[ColumnElement[bool]] = []
+    if "site" in filters:
+        clauses.append(search_grams.c.site == filters["site"])
+    if "since" in filters:
+        clauses.append(search_grams.c.dated_at >= filters["since"])
+    if "until" in filters:
+        clauses.append(search_grams.c.dated_at < filters["until"])
+    return clauses
 
 
 def _small_page(conn: Connection, parsed: SearchQuery, ids: list[int], sort: str, limit: int, offset: int
                 ) -> list[tuple[int, float | None]]:
     """A page of a small match set, given its ids: title hits, then score, then newest (or newest only)."""
-    score = _score(parsed.terms).label("score") if sort == "relevance" else literal_column("NULL").label("score")
-    order = [_title_hits(parsed.terms).desc(), literal_column("score")] if sort == "relevance" else []
-    stmt = (select(search_text.c.article_id.label("id"), score)
-            .join(articles, articles.c.id == search_text.c.article_id)
-            .where(search_text.c.article_id == func.any(bindparam("ids", ids, type_=ARRAY(Integer))))
-            .order_by(*order, ARTICLE_DATE.desc(), articles.c.id.desc()))
+    stmt = select(search_grams.c.article_id.label("id")).where(
+        search_grams.c.article_id == func.any(bindparam("ids", ids, type_=ARRAY(Integer))))
+    if sort == "relevance":
+        stmt = (stmt.add_columns(_score(parsed.terms).label("score"))
+                .join(search_text, search_text.c.article_id == search_grams.c.article_id)
+                .order_by(_title_hits(parsed.terms).desc(), literal_column("score")))
+    else:
+        stmt = stmt.add_columns(literal_column("NULL").label("score"))
+    stmt = stmt.order_by(search_grams.c.dated_at.desc(), search_grams.c.article_id.desc())
     return [(row.id, row.score) for row in conn.execute(stmt.limit(limit).offset(offset))]
 
 
-def _group_sizes(conn: Connection, parsed: SearchQuery, listed: list[int], total: int) -> dict[int | None, float]:
-    """Each title-hit group (number of terms in the title, most first) with its estimated size: the
-    total shared out as among the first SAMPLE listed matches."""
-    hits = list(conn.scalars(select(_title_hits(parsed.terms))
-                             .where(search_text.c.article_id == func.any(bindparam("ids", listed[:SAMPLE],
-                                                                                   type_=ARRAY(Integer))))))
-    return {group: total * hits.count(group) / max(1, len(hits)) for group in range(len(parsed.terms), -1, -1)}
+def _group_sizes(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], total: int) -> dict[int | None, int]:
+    """Each title-hit group (number of terms in the title, most first) with its exact size."""
+    counted = _title_counts(parsed, filters).subquery()
+    titled = {n: size for n, size in conn.execute(select(counted.c.n, func.count()).group_by(counted.c.n))}
+    sizes: dict[int | None, int] = {group: titled.get(group, 0) for group in range(len(parsed.terms), 0, -1)}
+    sizes[0] = total - sum(sizes.values())
+    return sizes
 
 
-def _date_pages(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], sizes: dict[int | None, float],
+def _date_pages(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], sizes: dict[int | None, int],
                 limit: int, offset: int) -> list[int]:
-    """Newest first within each group (`sizes`: group -> estimated size, in order; None: all matches), each
-    walked off the date index if a page should lie within WALK_PROBES articles, else sorted."""
+    """Newest first within each group (`sizes`: group -> size, in order; None: all matches), each walked off
+    the date index if a page should lie within WALK_PROBES articles, else sorted."""
     articles_estimate = conn.scalar(text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'articles'::regclass"))
     total = sum(sizes.values())
     articles_estimate = max(articles_estimate or 0, total)
     ids: list[int] = []
-    for group, estimate in sizes.items():
+    for group, size in sizes.items():
+        if offset >= size:  # the page starts after this group
+            offset -= size
+            continue
         need = limit - len(ids)
-        dense = (offset + need) * articles_estimate <= min(WALK_PROBES, WALK_SHARE * total) * estimate
+        dense = (offset + need) * articles_estimate <= min(WALK_PROBES, WALK_SHARE * total) * size
         got = _walk(conn, parsed, filters, group, need, offset) if dense else None
-        size = 0  # a walk fills the page, which ends the loop
-        if got is None:
-            got, size = _sorted(conn, parsed, filters, group, need, offset)
-        ids += got
-        if len(ids) == limit or group is None:
+        ids += got if got is not None else _sorted(conn, parsed, filters, group, need, offset)
+        if len(ids) == limit:
             break
-        offset = max(0, offset - size)
+        offset = 0
     return ids
 
 
@@ -199,17 +280,18 @@ def _walk(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], group:
 
 
 def _sorted(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], group: int | None, need: int,
-            offset: int) -> tuple[list[int], int]:
-    """A page of the group's matches sorted by date, and the group's size."""
-    stmt = (select(search_text.c.article_id)
-            .join(articles, articles.c.id == search_text.c.article_id)
-            .where(*_matches(parsed), *filter_clauses(filters, _author),
-                   *([_title_hits(parsed.terms) == group] if group is not None else [])))
-    rows = conn.execute(stmt.add_columns(func.count().over().label("size"))
-                        .order_by(ARTICLE_DATE.desc(), articles.c.id.desc()).limit(need).offset(offset)).all()
-    if rows:
-        return [row.article_id for row in rows], rows[0].size
-    return [], conn.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+            offset: int) -> list[int]:
+    """A page of the group's matches sorted by date: those with a title hit from the title grams, the others
+    as all matches but those."""
+    if group is None:
+        members = _hits(parsed, filters).subquery()
+    elif group > 0:
+        counted = _title_counts(parsed, filters).subquery()
+        members = select(counted.c.id, counted.c.at).where(counted.c.n == group).subquery()
+    else:
+        members = except_(_hits(parsed, filters), *(_hits(parsed, filters, term) for term in parsed.terms)).subquery()
+    stmt = select(members.c.id).order_by(members.c.at.desc(), members.c.id.desc()).limit(need).offset(offset)
+    return list(conn.scalars(stmt))
 
 
 def _author(name: str) -> ColumnElement[bool]:
@@ -237,4 +319,3 @@ def _occurrences(column: Any, term: str) -> ColumnElement[float]:
     # In bytes: the same count as in characters, without counting the characters of the text twice.
     return (func.octet_length(column) - func.octet_length(func.replace(column, term, ""))) / float(
         len(term.encode()))
-
