@@ -1,79 +1,59 @@
 """PostgreSQL search: `search_grams`, every character and character pair of an article, under a GIN index.
 
 A term needs all its pairs (or its character); terms of 3+ characters are then confirmed with strpos on
-search_text. This does not depend on the database locale (pg_trgm ignores CJK characters under the C
-ctype) and needs no extension.
+search_text. The title's grams are in the array a second time, marked (textnorm.TITLE_MARK), so the matches
+with a term in the title are an index answer too. This does not depend on the database locale (pg_trgm
+ignores CJK characters under the C ctype) and needs no extension.
 
 Where the time goes, and how each statement avoids it (figures: benchmarks/search.py at 100,000 articles):
 - The GIN index answers a gram in a few milliseconds; what costs is the heap pages a bitmap scan then reads
   (PostgreSQL 15 reads every one, all-visible or not). So the grams live in a narrow table of their own,
   the arrays stored out of line (toast_tuple_target), beside the article's site and date for the filters:
-  counting 的 (70% of articles) reads ~4,000 pages of it, not the ~16,000 of search_text's title and body.
+  counting 的 (70% of articles) reads ~3,000 pages of it, not the ~16,000 of search_text's title and body.
 - PostgreSQL costs `@>` as cheap and, for a common gram, prefers a sequential scan that detoasts every
   gram array (1.6 s against 20 ms through the index): search statements run with sequential scans off.
-- Exclusions are a set difference (EXCEPT) of two index answers, never a test of each match's text or
-  gram array; filters on site and date are columns of search_grams, others an IN list over `articles`.
+- Exclusions are never tested per match: the total is the matches counted less those holding an excluded
+  term (both index answers; a set difference of two long lists costs several times the two counts). Site
+  and date filters are columns of search_grams; others an IN list over `articles`.
 - One statement counts the matches and lists up to RANK_LIMIT + 1 of them; a set that small is then
-  scored and sorted by id lookups. A larger one is not sorted at all: the page is read newest
-  first off ix_articles_when, each article probed (strpos on its search_text row) until the page is full —
-  a handful of probes for a common term. Where matches are too sparse for that (or a title-hit group
-  turns out to be), its matches are taken from the index and sorted by date instead.
+  scored and sorted by id lookups (only the title-hit groups the page reaches: scoring reads every body).
+  A larger one is not sorted at all: the page is read newest first off ix_articles_when, each article
+  probed (strpos on its search_text row) until the page is full — a handful of probes for a common term.
+  Where matches are too sparse for that (or a title-hit group turns out to be), its matches are taken from
+  the index (a title-hit group from the marked title grams) and sorted by date instead.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
 from sqlalchemy import (
-    Column,
-    CompoundSelect,
     Connection,
-    DateTime,
     Integer,
-    MetaData,
-    Select,
-    String,
-    Table,
     and_,
     bindparam,
-    case,
     except_,
     func,
     literal_column,
     not_,
-    or_,
     select,
     text,
-    union,
-    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Text
 
 from storage.schema import articles, search_text
+from storage.search import pg_matches as matches
 from storage.search import planning
 from storage.search.filters import ARTICLE_DATE, filter_clauses
 from storage.search.query import SearchQuery
-from storage.search.textnorm import index_grams, term_grams, title_term_grams
+from storage.search.textnorm import index_grams
 
-# PostgreSQL's alone (migration 0010 builds it), so outside the archive's MetaData; declared to be queried.
-search_grams = Table("search_grams", MetaData(), Column("article_id", Integer, primary_key=True),
-                     Column("site", String(100)), Column("dated_at", DateTime(timezone=True)),
-                     Column("grams", ARRAY(Text)))
-INDEX_DDL = (
-    "CREATE TABLE search_grams (article_id integer NOT NULL, site varchar(100) NOT NULL, "
-    "dated_at timestamptz NOT NULL, grams text[] NOT NULL, CONSTRAINT pk_search_grams PRIMARY KEY (article_id), "
-    "CONSTRAINT fk_search_grams_article_id_articles FOREIGN KEY (article_id) REFERENCES articles (id) "
-    "ON DELETE CASCADE) WITH (toast_tuple_target = 128)",
-    "CREATE INDEX ix_search_grams_grams ON search_grams USING gin (grams)",
-)
 # A gram row takes site and date from the article's row, written first in the same transaction.
 _GRAMS_ROW = ("INSERT INTO search_grams (article_id, site, dated_at, grams) "
               "SELECT id, site, coalesce(published_at, first_seen_at), :grams FROM articles WHERE id = :id")
-_NEAR = ("site", "since", "until")  # the filters search_grams answers itself
 # A date-order walk reads at most this many articles for a page (each probed with strpos on its text);
 # matches rarer than a page in that many are sorted by date instead.
 WALK_PROBES = 3000
@@ -89,7 +69,7 @@ class PostgreSQLSearch:
 
     def create_index(self, conn: Connection) -> None:
         """The gram table and its GIN index."""
-        for statement in INDEX_DDL:
+        for statement in matches.INDEX_DDL:
             conn.exec_driver_sql(statement)
 
     def write_index(self, conn: Connection, article_id: int, title: str, body: str, old: tuple[str, str] | None
@@ -120,19 +100,19 @@ class PostgreSQLSearch:
         """How many articles match (from search_grams, search_text only to confirm 3+ character terms)."""
         if parsed.empty:
             return conn.scalar(select(func.count()).select_from(articles)
-                               .where(*filter_clauses(filters, _author))) or 0
+                               .where(*filter_clauses(filters, matches.author))) or 0
         _through_indexes(conn)
-        if _counted_apart(parsed, filters):
-            return _total_less_excluded(conn, parsed, filters)
-        return conn.scalar(select(func.count()).select_from(_hits(parsed, filters).subquery())) or 0
+        if matches.counted_apart(parsed, filters):
+            return matches.total_less_excluded(conn, parsed, filters)
+        return conn.scalar(select(func.count()).select_from(matches.hits(parsed, filters).subquery())) or 0
 
     def ids_after(self, conn: Connection, parsed: SearchQuery, filters: dict[str, Any], after: int, limit: int
                   ) -> list[int]:
         """The next `limit` matching ids above `after`, in id order (exports)."""
         if parsed.empty:
-            stmt = select(articles.c.id).where(articles.c.id > after, *filter_clauses(filters, _author))
+            stmt = select(articles.c.id).where(articles.c.id > after, *filter_clauses(filters, matches.author))
             return list(conn.scalars(stmt.order_by(articles.c.id).limit(limit)))
-        hits = _hits(parsed, filters).subquery()
+        hits = matches.hits(parsed, filters).subquery()
         _through_indexes(conn)
         return list(conn.scalars(select(hits.c.id).where(hits.c.id > after).order_by(hits.c.id).limit(limit)))
 
@@ -154,37 +134,16 @@ class PostgreSQLSearch:
 def _listed(conn: Connection, parsed: SearchQuery, filters: dict[str, Any]) -> tuple[int, list[int]]:
     """The exact total, and the first RANK_LIMIT + 1 matches (a small set is ranked from them) or at least the
     first SAMPLE (whose titles estimate the title-hit groups)."""
-    if _counted_apart(parsed, filters):
-        total = _total_less_excluded(conn, parsed, filters)
+    if matches.counted_apart(parsed, filters):
+        total = matches.total_less_excluded(conn, parsed, filters)
         if total > planning.RANK_LIMIT:  # an estimate will do with matches of the terms, excluded or not
-            terms = _holding(_needed(parsed.terms), parsed.terms, _near(filters)).limit(SAMPLE)
-            return total, list(conn.scalars(terms))
+            terms = matches.holding(matches.needed_grams(parsed.terms), parsed.terms, matches.near_filters(filters))
+            return total, list(conn.scalars(terms.limit(SAMPLE)))
     # One statement counts the matches and lists the first RANK_LIMIT + 1. (An aggregate, not a window:
     # that would keep every match in a tuplestore.)
-    hits = _hits(parsed, filters).subquery()
+    hits = matches.hits(parsed, filters).subquery()
     total, listed = conn.execute(select(func.count(), func.array_agg(hits.c.id)[1:planning.RANK_LIMIT + 1])).one()
     return total, listed or []
-
-
-def _counted_apart(parsed: SearchQuery, filters: dict[str, Any]) -> bool:
-    """Whether the total is counted as matches less excluded ones (no filter needs the articles' rows)."""
-    return bool(parsed.excluded) and set(filters) <= set(_NEAR)
-
-
-def _total_less_excluded(conn: Connection, parsed: SearchQuery, filters: dict[str, Any]) -> int:
-    """The terms' matches counted, less those holding an excluded term: two counts cost a fraction of the
-    set difference of two long lists (中国 -的: 2 x 8 ms against 45 ms)."""
-    near, needed = _near(filters), _needed(parsed.terms)
-    holding = [_holding(needed | term_grams(term), (*parsed.terms, term), near) for term in parsed.excluded]
-    excluded = holding[0] if len(holding) == 1 else union(*holding)
-    matched = select(func.count()).select_from(_holding(needed, parsed.terms, near).subquery())
-    return conn.scalar(select(matched.scalar_subquery() - select(func.count()).select_from(
-        excluded.subquery()).scalar_subquery())) or 0
-
-
-def _needed(terms: tuple[str, ...]) -> set[str]:
-    """The grams an article must hold to contain every term."""
-    return set().union(*(term_grams(term) for term in terms))
 
 
 def _grams(title: str, body: str) -> list[str]:
@@ -198,77 +157,20 @@ def _through_indexes(conn: Connection) -> None:
                       "set_config('max_parallel_workers_per_gather', '0', true)"))
 
 
-def _hits(parsed: SearchQuery, filters: dict[str, Any], titled: str | None = None) -> Select[Any] | CompoundSelect:
-    """The articles (columns `id`, `at`: their date) matching the terms and filters (and with `titled`, one of
-    the terms, in the title).
-
-    An excluded term takes away, as a set, the matches holding its grams (confirmed by strpos if it has 3+
-    characters): testing each match instead would read its text or detoast its gram array. Filters other
-    than site and date are an IN list over a materialised list of the matches: otherwise PostgreSQL may walk
-    the filtered articles and test each one's gram array (a second at 100,000 articles).
-    """
-    near = _near(filters)
-    needed = _needed(parsed.terms)
-    if titled is not None:  # so the excluded sets also hold only these matches' neighbours
-        needed |= title_term_grams(titled)
-    hits: Select[Any] | CompoundSelect = _holding(needed, parsed.terms, near, titled)
-    if parsed.excluded:
-        hits = except_(hits, *(_holding(needed | term_grams(term), (term,), near) for term in parsed.excluded))
-    rest = {key: value for key, value in filters.items() if key not in _NEAR}
-    if not rest:
-        return hits
-    listed = hits.cte().prefix_with("MATERIALIZED")
-    return select(listed.c.id, listed.c.at).where(
-        listed.c.id.in_(select(articles.c.id).where(*filter_clauses(rest, _author))))
-
-
-def _holding(grams: set[str], terms: tuple[str, ...], near: list[ColumnElement[bool]], titled: str | None = None
-             ) -> Select[Any]:
-    """The articles holding all `grams` and every one of `terms` (and `titled` in the title, whose marked grams
-    `grams` must include); terms of 3+ characters are confirmed on search_text."""
-    checks = [_contains(term) for term in terms if len(term) > 2]
-    if titled is not None and len(titled) > 2:
-        checks.append(func.strpos(search_text.c.title, titled) > 0)
-    stmt = select(search_grams.c.article_id.label("id"), search_grams.c.dated_at.label("at")).where(
-        search_grams.c.grams.contains(sorted(grams)), *near)
-    if checks:
-        stmt = stmt.join(search_text, search_text.c.article_id == search_grams.c.article_id).where(*checks)
-    return stmt
-
-
-def _title_counts(parsed: SearchQuery, filters: dict[str, Any]) -> Select[Any]:
-    """The matches with a term in the title (`id`, `at`), each with how many terms its title holds (`n`):
-    one index answer per term, so only title hits are read."""
-    each = union_all(*(_hits(parsed, filters, term) for term in parsed.terms)).subquery()
-    return select(each.c.id, func.max(each.c.at).label("at"), func.count().label("n")).group_by(each.c.id)
-
-
-def _near(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
-    """The site and date filters, as conditions on search_grams (which keeps both beside the grams)."""
-    clauses: list[ColumnElement[bool]] = []
-    if "site" in filters:
-        clauses.append(search_grams.c.site == filters["site"])
-    if "since" in filters:
-        clauses.append(search_grams.c.dated_at >= filters["since"])
-    if "until" in filters:
-        clauses.append(search_grams.c.dated_at < filters["until"])
-    return clauses
-
-
 def _small_page(conn: Connection, parsed: SearchQuery, ids: list[int], sort: str, limit: int, offset: int
                 ) -> list[tuple[int, float | None]]:
     """A page of a small match set, given its ids: title hits, then score, then newest (or newest only)."""
     if sort == "relevance":
         ids, offset = _page_groups(conn, parsed, ids, limit, offset)
-    stmt = select(search_grams.c.article_id.label("id")).where(
-        search_grams.c.article_id == func.any(bindparam("ids", ids, type_=ARRAY(Integer))))
+    stmt = select(matches.search_grams.c.article_id.label("id")).where(
+        matches.search_grams.c.article_id == func.any(bindparam("ids", ids, type_=ARRAY(Integer))))
     if sort == "relevance":
         stmt = (stmt.add_columns(_score(parsed.terms).label("score"))
-                .join(search_text, search_text.c.article_id == search_grams.c.article_id)
-                .order_by(_title_hits(parsed.terms).desc(), literal_column("score")))
+                .join(search_text, search_text.c.article_id == matches.search_grams.c.article_id)
+                .order_by(matches.title_hits(parsed.terms).desc(), literal_column("score")))
     else:
         stmt = stmt.add_columns(literal_column("NULL").label("score"))
-    stmt = stmt.order_by(search_grams.c.dated_at.desc(), search_grams.c.article_id.desc())
+    stmt = stmt.order_by(matches.search_grams.c.dated_at.desc(), matches.search_grams.c.article_id.desc())
     return [(row.id, row.score) for row in conn.execute(stmt.limit(limit).offset(offset))]
 
 
@@ -276,7 +178,7 @@ def _page_groups(conn: Connection, parsed: SearchQuery, ids: list[int], limit: i
                  ) -> tuple[list[int], int]:
     """The ids of the title-hit groups the page reaches, and the page's offset among them: only those need a
     score, which reads every body once per term (replace(): ~15 µs each)."""
-    hits = conn.execute(select(search_text.c.article_id, _title_hits(parsed.terms)).where(
+    hits = conn.execute(select(search_text.c.article_id, matches.title_hits(parsed.terms)).where(
         search_text.c.article_id == func.any(bindparam("ids", ids, type_=ARRAY(Integer))))).all()
     sizes = Counter(group for _, group in hits)
     end, skipped, wanted = 0, 0, set()
@@ -292,7 +194,7 @@ def _page_groups(conn: Connection, parsed: SearchQuery, ids: list[int], limit: i
 def _group_sizes(conn: Connection, parsed: SearchQuery, listed: list[int], total: int) -> dict[int | None, float]:
     """Each title-hit group (number of terms in the title, most first) with its estimated size: the total
     shared out as among the first SAMPLE listed matches. (Exact sizes would read every title hit.)"""
-    hits = list(conn.scalars(select(_title_hits(parsed.terms))
+    hits = list(conn.scalars(select(matches.title_hits(parsed.terms))
                              .where(search_text.c.article_id == func.any(bindparam("ids", listed[:SAMPLE],
                                                                                    type_=ARRAY(Integer))))))
     return {group: total * hits.count(group) / max(1, len(hits)) for group in range(len(parsed.terms), -1, -1)}
@@ -324,11 +226,12 @@ def _walk(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], group:
           offset: int) -> list[int] | None:
     """The page read newest first off ix_articles_when, probing each article; None when the newest
     WALK_PROBES articles did not fill it (the group is sparse, or ends on this page: sort it instead)."""
-    newest = (select(articles.c.id, ARTICLE_DATE.label("at")).where(*filter_clauses(filters, _author))
+    newest = (select(articles.c.id, ARTICLE_DATE.label("at")).where(*filter_clauses(filters, matches.author))
               .order_by(ARTICLE_DATE.desc(), articles.c.id.desc()).limit(WALK_PROBES).subquery("newest"))
-    checks = [_contains(term) for term in parsed.terms] + [not_(_contains(term)) for term in parsed.excluded]
+    checks = [matches.contains(term) for term in parsed.terms]
+    checks += [not_(matches.contains(term)) for term in parsed.excluded]
     if group is not None:
-        checks.append(_title_hits(parsed.terms) == group)
+        checks.append(matches.title_hits(parsed.terms) == group)
     # A scalar subquery per article: PostgreSQL cannot turn it into a join that reads every match first.
     probe = select(and_(*checks)).where(search_text.c.article_id == newest.c.id).scalar_subquery()
     stmt = (select(newest.c.id).where(probe).order_by(newest.c.at.desc(), newest.c.id.desc())
@@ -342,31 +245,18 @@ def _sorted(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], grou
     """A page of the group's matches sorted by date, and the group's size. The matches with a title hit come
     from the marked title grams, the others are all matches but those: no match's title is read."""
     if group is None:
-        members = _hits(parsed, filters).subquery()
+        members = matches.hits(parsed, filters).subquery()
     elif group > 0:
-        counted = _title_counts(parsed, filters).subquery()
+        counted = matches.title_counts(parsed, filters).subquery()
         members = select(counted.c.id, counted.c.at).where(counted.c.n == group).subquery()
     else:
-        members = except_(_hits(parsed, filters), *(_hits(parsed, filters, term) for term in parsed.terms)).subquery()
+        titled = (matches.hits(parsed, filters, term) for term in parsed.terms)
+        members = except_(matches.hits(parsed, filters), *titled).subquery()
     rows = conn.execute(select(members.c.id, func.count().over().label("size"))
                         .order_by(members.c.at.desc(), members.c.id.desc()).limit(need).offset(offset)).all()
     if rows:
         return [row.id for row in rows], rows[0].size
     return [], conn.scalar(select(func.count()).select_from(members)) or 0
-
-
-def _author(name: str) -> ColumnElement[bool]:
-    return text("articles.authors @> CAST(:authors AS jsonb)").bindparams(
-        authors=json.dumps([name], ensure_ascii=False))
-
-
-def _contains(term: str) -> ColumnElement[bool]:
-    return or_(func.strpos(search_text.c.title, term) > 0, func.strpos(search_text.c.body, term) > 0)
-
-
-def _title_hits(terms: tuple[str, ...]) -> Any:
-    return sum((case((func.strpos(search_text.c.title, t) > 0, 1), else_=0) for t in terms),
-               start=literal_column("0"))
 
 
 def _score(terms: tuple[str, ...]) -> ColumnElement[float]:
