@@ -204,9 +204,8 @@ def _date_pages(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], 
                 limit: int, offset: int) -> list[int]:
     """Newest first within each group (`sizes`: group -> estimated size, in order; None: all matches), each
     walked off the date index if a page should lie within WALK_PROBES articles, else sorted."""
-    articles_estimate = conn.scalar(text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'articles'::regclass"))
     total = sum(sizes.values())
-    articles_estimate = max(articles_estimate or 0, total)
+    articles_estimate = max(_walked_articles(conn, filters), total)
     ids: list[int] = []
     for group, estimate in sizes.items():
         need = limit - len(ids)
@@ -220,6 +219,16 @@ def _date_pages(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], 
             break
         offset = max(0, offset - size)
     return ids
+
+
+def _walked_articles(conn: Connection, filters: dict[str, Any]) -> int:
+    """About how many articles a walk reads from: with only site and date filters, the planner's estimate (its
+    statistics on both are good, and counting a date window would read its rows); else the whole archive."""
+    if filters and set(filters) <= set(matches.NEAR):
+        within = select(articles.c.id).where(*filter_clauses(filters, matches.author)).compile(dialect=conn.dialect)
+        plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {within}", within.params).scalar()
+        return int(plan[0]["Plan"]["Plan Rows"])
+    return conn.scalar(text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'articles'::regclass")) or 0
 
 
 def _walk(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], group: int | None, need: int,
