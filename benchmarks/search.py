@@ -43,7 +43,7 @@ SHANGHAI = timezone(timedelta(hours=8))
 STEP = timedelta(minutes=37)
 FETCHED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 # As docs/schema.md describes it (dropped for the load, built once after it).
-GIN_INDEX = "CREATE INDEX ix_search_text_grams ON search_text USING gin (grams)"
+GIN_INDEX = "CREATE INDEX ix_search_grams_grams ON search_grams USING gin (grams)"
 TERMS = {
     "1 char": ["的", "江", "冰", "省", "鲁", "5"],
     "2 chars": ["中国", "经济", "哈尔", "冰雪", "养老", "教育"],
@@ -120,7 +120,7 @@ def load(archive: Archive, corpus: list[dict]) -> None:
     postgresql = archive.url.startswith("postgresql")
     if postgresql:  # one GIN build after the load is much faster than maintaining it row by row
         with archive.engine.begin() as conn:
-            conn.execute(text("DROP INDEX ix_search_text_grams"))
+            conn.execute(text("DROP INDEX ix_search_grams_grams"))
     archive.load_new_articles(corpus, fetched_at=FETCHED_AT)
     if postgresql:
         with archive.engine.begin() as conn:

@@ -113,6 +113,7 @@ def _refresh(conn: Connection, stored: list[tuple[_Saved, _Current]]) -> None:
                 "last_fetched_at": max(item.save.fetched, found.last_fetched_at)} for item, found in stored]
     if changes:
         conn.execute(update(articles).where(articles.c.id == bindparam("b_id")), changes)
+        backend_for(conn).write_filters(conn, [item.article_id for item, _ in stored])
 
 
 def _index(conn: Connection, changed: list[_Saved]) -> None:

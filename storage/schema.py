@@ -276,12 +276,12 @@ monitor_state = Table(
     Column("updated_at", Instant, nullable=False),
 )
 
-# Built by migrations, outside this MetaData: FTS5 tables (and their shadow tables) on SQLite, the gram
-# array and its GIN index on PostgreSQL, and on both the expression indexes ix_articles_when and
-# ix_articles_when_by_id over (coalesce(published_at, first_seen_at), id) for newest-first search pages
-# (autogenerate cannot compare expression indexes), and on PostgreSQL ix_articles_site_id over (site, id)
-# for search's site filter (SQLite's site index already carries the rowid).
-BACKEND_ONLY_NAMES = ("articles_fts", "search_short", "grams", "ix_search_text_grams", "ix_articles_when",
+# Built by migrations, outside this MetaData: FTS5 tables (and their shadow tables) on SQLite, the gram table
+# search_grams and its GIN index on PostgreSQL (migration 0010), and on both the expression indexes
+# ix_articles_when and ix_articles_when_by_id over (coalesce(published_at, first_seen_at), id) for newest-first
+# search pages (autogenerate cannot compare expression indexes), and on PostgreSQL ix_articles_site_id over
+# (site, id) for search's site filter (SQLite's site index already carries the rowid).
+BACKEND_ONLY_NAMES = ("articles_fts", "search_short", "search_grams", "ix_search_grams_grams", "ix_articles_when",
                       "ix_articles_site_id")
 
 

@@ -97,6 +97,34 @@ def test_filters(filled) -> None:
     assert found(archive, "冰", channel="体育") == set()
 
 
+def test_exclusions_with_every_kind_of_filter(filled, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive, articles = filled
+    since = datetime(2026, 1, 12, tzinfo=UTC)
+    cases = [({}, articles), ({"site": "site1"}, [a for a in articles if a["site"] == "site1"]),
+             ({"since": since}, [a for a in articles if a["published_at"] >= since]),
+             ({"author": "王五"}, [a for a in articles if "王五" in a["authors"]]),
+             ({"source": "新华", "site": "site2"}, [a for a in articles if a["source"] == "新华网"
+                                                     and a["site"] == "site2"])]
+    for rank_limit in (planning.RANK_LIMIT, 3):  # then every set is too large to score
+        monkeypatch.setattr(planning, "RANK_LIMIT", rank_limit)
+        for filters, kept in cases:
+            for query in ["冰 -的", "的 -冰 -哈尔滨", "黑龙江 -养老服务", "冰雪 -冰雪", "的 -c++"]:
+                parsed = parse_query(query)
+                expected = scan(kept, list(parsed.terms), parsed.excluded)
+                assert found(archive, query, **filters) == expected, (query, filters)
+                assert archive.count_matches(query, **filters) == len(expected), (query, filters)
+                assert {r["canonical_url"] for r in archive.export_rows(query, **filters)} == expected
+
+
+def test_pages_of_a_scored_set_follow_its_whole_ranking(filled) -> None:
+    archive, _ = filled
+    for query in ["冰雪", "的 养老", "黑龙江 冰雪 旅游", "冰 -的", "哈尔滨"]:
+        every = [r["id"] for r in archive.search(query, limit=1000)["results"]]
+        for start in range(0, len(every) + 3, 3):
+            page = archive.search(query, limit=3, offset=start)["results"]
+            assert [r["id"] for r in page] == every[start:start + 3], (query, start)
+
+
 def test_title_hits_rank_first_and_date_sort(archive: Archive) -> None:
     body_hits = [sample_article(i, title=f"其他新闻{i}", body="旅游。" * 8,
                                 published_at=datetime(2026, 3, i, 8, tzinfo=SHANGHAI)) for i in range(1, 5)]

@@ -33,6 +33,9 @@ class SearchBackend(Protocol):
     def write_new(self, conn: Connection, rows: list[tuple[int, str, str]]) -> None:
         """Index articles not indexed yet, in bulk: (article_id, normalised title, normalised body) each."""
 
+    def write_filters(self, conn: Connection, article_ids: list[int]) -> None:
+        """Bring the index's copy of these articles' filter columns up to date after their rows changed."""
+
     def count(self, conn: Connection, parsed: SearchQuery, filters: dict[str, Any]) -> int:
         """How many articles match the query and filters."""
 

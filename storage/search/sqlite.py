@@ -65,6 +65,9 @@ class SQLiteSearch:
         conn.execute(text("INSERT INTO search_text (article_id, title, body) VALUES (:id, :t, :b)"),
                      [_texts(id_, title, body, False) for id_, title, body in rows])
 
+    def write_filters(self, conn: Connection, article_ids: list[int]) -> None:
+        """Nothing: SQLite's filters read the articles' own rows."""
+
     def count(self, conn: Connection, parsed: SearchQuery, filters: dict[str, Any]) -> int:
         """How many articles match (exact, from the index when no filter needs the articles' rows)."""
         hits = _ids(plan(parsed))

@@ -14,6 +14,9 @@ from pathlib import Path
 import opencc
 
 WHITESPACE = " "
+# Before each of a title's grams in PostgreSQL's gram array, so title hits come from the index too: normalize()
+# drops control characters, so no gram of normalised text starts with it.
+TITLE_MARK = "\x01"
 # At each word character, it and the next one if that is a word character too. [^\W_] is exactly the
 # Unicode categories L* and N* (checked over every code point), so this agrees with is_word_char.
 _SHORT_GRAM = re.compile(r"(?=([^\W_]{1,2}))")
@@ -91,3 +94,14 @@ def all_grams(text: str) -> set[str]:
 def term_grams(term: str) -> set[str]:
     """The grams a text must hold to contain `term`: its characters if it has one, else its pairs."""
     return {term} if len(term) == 1 else {term[i:i + 2] for i in range(len(term) - 1)}
+
+
+def index_grams(title: str, body: str) -> set[str]:
+    """PostgreSQL's gram array: every gram of title and body, and the title's again, marked with TITLE_MARK."""
+    title_grams = all_grams(title)
+    return title_grams | all_grams(body) | {TITLE_MARK + gram for gram in title_grams}
+
+
+def title_term_grams(term: str) -> set[str]:
+    """The marked grams a title must hold to contain `term`."""
+    return {TITLE_MARK + gram for gram in term_grams(term)}
