@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,28 +24,9 @@ from web import pages
 from web.formats import iso, listed, marked, when
 from web.guard import Guard
 from web.params import web_link
+from web.state import Web
 
 HERE = Path(__file__).parent
-SITES_TTL = 60.0  # seconds the list of known sites is reused (the search form's choices)
-
-
-class Web:
-    """What the pages share: the archive, the configured sites' descriptions, the templates."""
-
-    def __init__(self, archive: Archive, sites: Mapping[str, dict[str, Any]], templates: Jinja2Templates) -> None:
-        self.archive = archive
-        self.described = dict(sites)
-        self.templates = templates
-        self._known: tuple[float, list[str]] = (0.0, [])
-
-    def known_sites(self) -> list[str]:
-        """Configured sites and sites in the archive (cached for SITES_TTL: counting per site is a scan)."""
-        stamp, known = self._known
-        if time.monotonic() - stamp > SITES_TTL:
-            in_archive = {row["site"] for row in self.archive.stats(days=1, runs=0)["sites"]}
-            known = sorted(in_archive | self.described.keys())
-            self._known = (time.monotonic(), known)
-        return known
 
 
 def create_app(db: str | os.PathLike[str] | Archive | None = None, token: str | None = None,

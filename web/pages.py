@@ -19,7 +19,7 @@ from web.diffs import revision_changes
 from web.formats import MARKS, plain_marks, to_json
 
 if TYPE_CHECKING:
-    from web.app import Web
+    from web.state import Web
 
 PER_PAGE = 20
 MAX_PAGE = 1_000_000_000 // PER_PAGE  # the CLI's largest offset
