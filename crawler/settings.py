@@ -51,8 +51,8 @@ AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 RETRY_TIMES = 2
 # Items of one response go through the pipeline one at a time: the archive pipeline is synchronous, so Scrapy's
-# default of 100 concurrent items only costs 100 asyncio tasks per response (15 % of a crawl's CPU, measured
-# with benchmarks/crawl.py) and gains nothing.
+# default of 100 concurrent items only costs 100 asyncio tasks per response (about 16 % of a crawl's CPU per
+# article: benchmarks/README.md, "Concurrent items") and gains nothing.
 CONCURRENT_ITEMS = 1
 # Every non-2xx answer reaches the errback so the run records it (Scrapy would drop it silently otherwise).
 HTTPERROR_ALLOW_ALL = False
