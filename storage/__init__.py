@@ -16,6 +16,7 @@ from storage.errors import (
 )
 from storage.locks import CrawlLock
 from storage.matching import CompiledWatch, WatchMatcher
+from storage.raw_pages import PackedBody, pack_body
 from storage.search.query import SearchQuery, check_query, parse_query
 from storage.search.textnorm import normalize
 
@@ -28,6 +29,7 @@ __all__ = [
     "ArchiveUnavailable",
     "CompiledWatch",
     "CrawlLock",
+    "PackedBody",
     "SearchQuery",
     "StorageError",
     "WatchMatcher",
@@ -35,5 +37,6 @@ __all__ = [
     "check_query",
     "normalize",
     "open_archive",
+    "pack_body",
     "parse_query",
 ]

@@ -47,10 +47,11 @@ class WriteBatch:
         return self._size
 
     def save_raw_page(self, url: str, body: bytes, headers: Mapping[str, str], fetched_at: datetime, *,
-                      run_id: int | None = None, status: int = 200, site: str | None = None) -> None:
-        """Queue Archive.save_raw_page (its result: None)."""
+                      run_id: int | None = None, status: int = 200, site: str | None = None,
+                      packed: raw_pages.PackedBody | None = None) -> None:
+        """Queue Archive.save_raw_page (its result: None); packed: `pack_body(body)`, if made already."""
         fetched = require_instant(fetched_at, "fetched_at")
-        self._queue("raw_page", raw_pages.RawSave(url, body, dict(headers), fetched, run_id, status, site))
+        self._queue("raw_page", raw_pages.RawSave(url, body, dict(headers), fetched, run_id, status, site, packed))
 
     def save_article(self, article: Mapping[str, Any], *, fetched_at: datetime, run_id: int | None = None,
                      aliases: Iterable[str] = ()) -> None:

@@ -19,6 +19,19 @@ from storage.schema import raw_pages
 LEVEL = 3
 
 
+class PackedBody(NamedTuple):
+    """A page body as the archive keeps it: its sha256 (an unchanged page is not stored again) and its zlib bytes."""
+
+    sha256: str
+    compressed: bytes
+
+
+def pack_body(body: bytes) -> PackedBody:
+    """Pure, and the costliest part of storing a page: a crawl does it in its parse process (crawler/parse_pool.py)
+    and hands the result in with the body, which must be the bytes it was made of."""
+    return PackedBody(hashlib.sha256(body).hexdigest(), zlib.compress(body, LEVEL))
+
+
 class RawSave(NamedTuple):
     """One fetched page to keep: its bytes and what the archive records beside them."""
 
@@ -29,6 +42,7 @@ class RawSave(NamedTuple):
     run_id: int | None
     status: int
     site: str | None
+    packed: PackedBody | None = None  # pack_body(body), when the caller made it already
 
 
 def save_raw_page(conn: Connection, url: str, body: bytes, headers: Mapping[str, str], fetched: datetime,
@@ -63,7 +77,7 @@ def _save_round(conn: Connection, pages: list[RawSave]) -> None:
         .where(raw_pages.c.id.in_(newest.group_by(raw_pages.c.url))))}
     moved, rows, sites = [], [], {}
     for page in pages:
-        digest = hashlib.sha256(page.body).hexdigest()
+        digest = page.packed.sha256 if page.packed else hashlib.sha256(page.body).hexdigest()
         found = latest.get(page.url)
         if found is not None and found.sha256 == digest:
             if page.fetched > found.last_fetched_at:
@@ -72,13 +86,17 @@ def _save_round(conn: Connection, pages: list[RawSave]) -> None:
         if page.site is None and page.run_id not in sites:
             sites[page.run_id] = run_site(conn, page.run_id)
         rows.append({"url": page.url, "site": page.site or sites[page.run_id], "status": page.status,
-                     "headers": dict(page.headers), "body": zlib.compress(page.body, LEVEL), "compression": "zlib",
+                     "headers": dict(page.headers), "body": _compressed(page), "compression": "zlib",
                      "size": len(page.body), "sha256": digest, "fetched_at": page.fetched,
                      "last_fetched_at": page.fetched, "run_id": page.run_id})
     if moved:
         conn.execute(update(raw_pages).where(raw_pages.c.id == bindparam("b_id")), moved)
     if rows:
         conn.execute(insert(raw_pages), rows)
+
+
+def _compressed(page: RawSave) -> bytes:
+    return page.packed.compressed if page.packed else zlib.compress(page.body, LEVEL)
 
 
 def latest_ids(conn: Connection, site: str | None, url: str | None = None) -> list[int]:

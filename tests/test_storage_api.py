@@ -11,8 +11,8 @@ from storage import Archive
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC = ["AlreadyRunning", "Archive", "ArchiveFull", "ArchiveNotFound", "ArchiveReadOnly", "ArchiveUnavailable",
-          "CompiledWatch", "CrawlLock", "SearchQuery", "StorageError", "WatchMatcher", "WriteBatch", "check_query",
-          "normalize", "open_archive", "parse_query"]
+          "CompiledWatch", "CrawlLock", "PackedBody", "SearchQuery", "StorageError", "WatchMatcher", "WriteBatch",
+          "check_query", "normalize", "open_archive", "pack_body", "parse_query"]
 ARCHIVE_METHODS = {
     # writes
     "start_run", "save_raw_page", "save_article", "save_articles", "batch", "load_new_articles",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine
 
-from storage import Archive
+from storage import Archive, pack_body
 
 FETCHED_AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 LATER = FETCHED_AT + timedelta(hours=1)
@@ -46,6 +47,25 @@ def test_same_bytes_keep_one_row_and_changed_bytes_add_one(archive: Archive) -> 
     archive.save_raw_page(URL, BODY + b"<!-- edited -->", HEADERS, LATER + timedelta(hours=1))
     assert archive.counts()["raw_pages"] == 2
     assert archive.raw_page(URL)["body"].endswith(b"<!-- edited -->")
+
+
+def test_a_body_packed_before_the_batch_is_stored_as_one_packed_there_and_still_deduplicated(
+        archive: Archive) -> None:
+    packed = pack_body(BODY)
+    assert packed.sha256 == hashlib.sha256(BODY).hexdigest() and zlib.decompress(packed.compressed) == BODY
+    batch = archive.batch()
+    batch.save_raw_page(URL, BODY, HEADERS, FETCHED_AT, site="hlj_people", packed=packed)
+    batch.save_raw_page(URL, BODY, HEADERS, LATER, site="hlj_people")  # the same bytes, not packed: one row
+    batch.save_raw_page(URL + "?b", BODY, HEADERS, FETCHED_AT, site="hlj_people")
+    batch.commit()
+    assert archive.counts()["raw_pages"] == 2
+    assert archive.raw_page(URL)["body"] == BODY and archive.raw_page(URL + "?b")["body"] == BODY
+    assert archive.raw_page(URL)["last_fetched_at"] == LATER
+    assert _stored_bodies(archive) == [packed.compressed, packed.compressed]  # one compression, as made before
+    later = archive.batch()
+    later.save_raw_page(URL, BODY, HEADERS, LATER + timedelta(hours=1), site="hlj_people", packed=packed)
+    later.commit()
+    assert archive.counts()["raw_pages"] == 2  # a packed body is recognised as the stored copy too
 
 
 def test_binary_and_empty_bodies_round_trip(archive: Archive) -> None:
