@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from crawler.models import Article, HotEntry
+from storage import PackedBody
 
 
 @dataclass
@@ -21,6 +22,7 @@ class RawPage:
     headers: dict[str, str]
     status: int
     fetched_at: datetime
+    packed: PackedBody | None = None  # the body hashed and compressed already (by the parse process)
 
 
 @dataclass

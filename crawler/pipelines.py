@@ -119,7 +119,8 @@ class ArchivePipeline:
             return
         self.start_run()
         self._queue("list page" if kind == "list" else "page", page, lambda batch: batch.save_raw_page(
-            page.url, page.body, page.headers, page.fetched_at, run_id=self.run_id, status=page.status))
+            page.url, page.body, page.headers, page.fetched_at, run_id=self.run_id, status=page.status,
+            packed=page.packed))
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         self.start_run()  # `scrapy parse --pipelines` writes without a crawl having started

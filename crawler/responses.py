@@ -13,6 +13,7 @@ from crawler.errors import ParseError
 from crawler.html import not_html_reason
 from crawler.items import RawPage
 from crawler.models import Page
+from crawler.parse_pool import PARSED_ELSEWHERE
 
 
 class NotHtmlError(ValueError):
@@ -36,7 +37,9 @@ def response_headers(response: Response) -> dict[str, str]:
 
 
 def raw_page_from(response: Response, page: Page) -> RawPage:
-    return RawPage(page.url, page.body, page.headers, response.status, page.fetched_at or datetime.now(UTC))
+    elsewhere = response.meta.get(PARSED_ELSEWHERE)  # its body packed already, if a parse process read it
+    packed = elsewhere.packed if elsewhere is not None and elsewhere.page is page else None
+    return RawPage(page.url, page.body, page.headers, response.status, page.fetched_at or datetime.now(UTC), packed)
 
 
 # Failures by exception class name: Twisted's classes, and Scrapy's own since 2.13/2.14 (not importable from

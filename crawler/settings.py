@@ -1,5 +1,7 @@
 """Scrapy settings for hljnews; hljnews' own settings are prefixed HLJNEWS_ and listed alphabetically."""
 
+import os
+
 BOT_NAME = "hljnews"
 # One spider class serves every site key (built-in and configured): see crawler/spiderloader.py.
 SPIDER_LOADER_CLASS = "crawler.spiderloader.SiteSpiderLoader"
@@ -22,6 +24,13 @@ HLJNEWS_MAX_RUN_ERRORS = 20
 HLJNEWS_MAX_LIST_PAGES = 5
 # Keep every request, redirects and robots.txt included, inside the spider's site (and off private addresses).
 HLJNEWS_SITE_BOUNDARY = True
+# Processes that parse pages beside the crawl, so its reactor keeps fetching meanwhile (0: parse in the crawl
+# process). One is enough for one crawl: parsing is about a third of a crawl's CPU (benchmarks/README.md).
+HLJNEWS_PARSE_PROCESSES = 1 if (os.cpu_count() or 1) > 1 else 0
+# Pages a crawl parses itself before it starts its parse processes (a small crawl never pays for starting one).
+HLJNEWS_PARSE_PROCESS_AFTER = 50
+# Seconds a page may take in a parse process: a page that hangs the parser fails alone, the process is replaced.
+HLJNEWS_PARSE_TIMEOUT = 60.0
 # Show a live progress line on a terminal (the CLI turns it on; `scrapy crawl` keeps plain logs).
 HLJNEWS_PROGRESS = False
 # "recent" mode re-fetches articles younger than this many days (older ones less often: see storage).
@@ -72,7 +81,10 @@ SPIDER_CONTRACTS = {"crawler.contracts.ArticleContract": 10}
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 SPIDER_MIDDLEWARES = {"crawler.middlewares.failed_pages.FailedPageMiddleware": 50}
 # Before Scrapy's own (robots.txt at 100, redirects at 600): nothing leaves the site, not even robots.txt.
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.site_boundary.SiteBoundaryMiddleware": 50}
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.site_boundary.SiteBoundaryMiddleware": 50,
+                          # Responses pass middlewares from the highest number down: the lowest sees the page
+                          # the spider gets (decompressed, after Scrapy's own middlewares).
+                          "crawler.middlewares.parse_offload.ParseOffloadMiddleware": 10}
 # Names resolving to loopback or private addresses are refused unless a site allows them (crawler/resolver.py).
 TWISTED_DNS_RESOLVER = "crawler.resolver.PublicOnlyResolver"
 EXTENSIONS = {"crawler.progress.ProgressDisplay": 500, "crawler.one_line_logs.OneLineLogs": 0}

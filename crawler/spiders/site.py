@@ -20,8 +20,10 @@ from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
 from twisted.python.failure import Failure
 
+from crawler.errors import ParseError
 from crawler.items import ArticleItem, FailedPageItem, HotListItem
 from crawler.models import Article, Page, ParsedPage
+from crawler.parse_pool import PARSE_FAILED, PARSED_ELSEWHERE
 from crawler.redirects import REDIRECT_STATUSES, next_hop
 from crawler.resolver import allow_private_addresses
 from crawler.responses import describe_failure, page_from_response, raw_page_from
@@ -220,6 +222,11 @@ class SiteSpider(scrapy.Spider):
         yield request_for(hop.url, [*earlier, response.url])
 
     def _parse(self, response: Response) -> tuple[Page, ParsedPage]:
+        elsewhere = response.meta.get(PARSED_ELSEWHERE)  # see crawler/middlewares/parse_offload.py
+        if elsewhere is not None:
+            return elsewhere.page, elsewhere.parsed
+        if PARSE_FAILED in response.meta:  # the page hung its parse process: parsing it here would hang the crawl
+            raise ParseError(response.url, response.meta[PARSE_FAILED])
         page = page_from_response(response)
         return page, self.site.parse_page(page)
 
