@@ -72,6 +72,9 @@ def odd_command_lines(db: str, tmp: Path) -> list[list[str]]:
     lines += [["crawl", *args, "--db", db] for args in (
         ["nosuchsite"], [], ["--all", "--run-id", "1"], ["hlj_people", "--mode", "weird"],
         ["hlj_people", "--recent-days", "99999999999"], ["hlj_people", "-s", "noequals"],
+        ["hlj_people", "-s", "HLJNEWS_PARSE_TIMEOUT=soon"], ["hlj_people", "-s", "HLJNEWS_PARSE_PROCESSES=-1"],
+        ["hlj_people", "-s", "HLJNEWS_BATCH_SIZE=many"], ["hlj_people", "-s", "HLJNEWS_REFRESH=maybe"],
+        ["hlj_people", "-s", "HLJNEWS_NO_SUCH_SETTING=1"], ["hlj_people", "-s", "HLJNEWS_PARSE_TIMEOUT=nan"],
         ["hlj_people", "--max-list-pages", "0"], ["hlj_people", "--run-id", "999999"],
         ["hlj_people", "--run-id", "9223372036854775808"])]
     lines += [["reparse", "--db", db, "--site", "nope"], ["check", "nosuchsite"], ["demo", "--nonsense"],

@@ -102,7 +102,37 @@ def _setting(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
         raise click.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="-s")
+    _check_own_setting(name.strip(), value)
     return name.strip(), value
+
+
+def _check_own_setting(name: str, value: str) -> None:
+    """hljnews' own settings are checked before the crawl, so a typo or a bad value is one line, not a crawl's
+    traceback; Scrapy's own settings are Scrapy's to read."""
+    if not name.startswith("HLJNEWS_"):
+        return
+    from crawler import settings as defaults
+    from crawler.middlewares.parse_offload import SETTING_CHECKS
+
+    if not hasattr(defaults, name):
+        raise click.BadParameter(f"no setting {name} (hljnews' own are listed in crawler/settings.py)",
+                                 param_hint="-s")
+    default = getattr(defaults, name)
+    try:
+        if name in SETTING_CHECKS:
+            SETTING_CHECKS[name](value)
+        elif isinstance(default, bool):
+            if value not in {"0", "1", "true", "false", "True", "False"}:  # what Scrapy's getbool takes
+                raise ValueError(f"{name} must be true or false, not {value!r}")
+        elif isinstance(default, int | float):
+            kind = type(default)
+            try:
+                kind(value)
+            except ValueError:
+                raise ValueError(f"{name} must be {'a whole number' if kind is int else 'a number'}, "
+                                 f"not {value!r}") from None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="-s") from None
 
 
 def _check_run(db: str | None, run_id: int, chosen: list[str]) -> None:
