@@ -26,7 +26,8 @@ HLJNEWS_MAX_LIST_PAGES = 5
 HLJNEWS_SITE_BOUNDARY = True
 # Processes that parse pages beside the crawl, so its reactor keeps fetching meanwhile (0: parse in the crawl
 # process). One is enough for one crawl: parsing is about a third of a crawl's CPU (benchmarks/README.md).
-HLJNEWS_PARSE_PROCESSES = 1 if (os.cpu_count() or 1) > 1 else 0
+# $HLJNEWS_PARSE_PROCESSES sets it for every crawl a scheduler or fleet worker starts (checked when one starts).
+HLJNEWS_PARSE_PROCESSES = os.environ.get("HLJNEWS_PARSE_PROCESSES") or (1 if (os.cpu_count() or 1) > 1 else 0)
 # Pages a crawl parses itself before it starts its parse processes (a small crawl never pays for starting one).
 HLJNEWS_PARSE_PROCESS_AFTER = 50
 # Seconds a page may take in a parse process: a page that hangs the parser fails alone, the process is replaced.

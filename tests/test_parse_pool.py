@@ -158,6 +158,15 @@ def test_a_bad_parse_timeout_is_one_clear_error(value: object) -> None:
     assert seconds_setting("X", "2.5") == 2.5
 
 
+def test_a_bad_parse_processes_in_the_environment_stops_hljnews_crawl_in_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "HLJNEWS_PARSE_PROCESSES": "two"}
+    result = subprocess.run([sys.executable, "-m", "jobs", "crawl", "hlj_people", "--db", str(tmp_path / "a.sqlite3")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "$HLJNEWS_PARSE_PROCESSES must be a whole number >= 0, not 'two'" in result.stderr
+    assert not (tmp_path / "a.sqlite3").exists()  # nothing started
+
+
 def crawl(db: Path, processes: int) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     with MirrorServer() as server:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import stat
 import sys
 from contextlib import ExitStack
@@ -77,6 +78,7 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db: str | None, max_list_page
     chosen = _chosen_sites(list(sites), all_sites, registry.keys())
     if run_id is not None:
         _check_run(db, run_id, chosen)
+    _check_environment()
     overrides: dict[str, Any] = {"HLJNEWS_PROGRESS": not (quiet or verbose), "HLJNEWS_REFRESH": refresh,
                                  "HLJNEWS_TRIGGER": trigger, "HLJNEWS_RUN_ID": run_id,
                                  **dict(_setting(text) for text in scrapy_settings)}
@@ -104,6 +106,17 @@ def _setting(text: str) -> tuple[str, str]:
         raise click.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="-s")
     _check_own_setting(name.strip(), value)
     return name.strip(), value
+
+
+def _check_environment() -> None:
+    """Settings taken from the environment (crawler/settings.py reads $HLJNEWS_PARSE_PROCESSES) are checked as
+    -s values are, so a bad one in a worker's unit file is one line in the run's log, not a traceback."""
+    value = os.environ.get("HLJNEWS_PARSE_PROCESSES")
+    if value:
+        try:
+            _check_own_setting("HLJNEWS_PARSE_PROCESSES", value)
+        except click.BadParameter as error:
+            raise click.UsageError(f"${error.message}") from None
 
 
 def _check_own_setting(name: str, value: str) -> None:
