@@ -13,7 +13,9 @@ download delay, no autothrottle and robots.txt obeyed:
 Rates are articles over the crawl's own span: spider opened to closed for the baseline, the run's
 started_at to finished_at (what `hljnews runs` shows) for ours; the pair runs --rounds times, alternating,
 and the median ratio is the figure (the machine is shared: single runs vary). CPU ms per article of each
-crawl process is printed beside, as it varies less with the machine's load. --profile also runs ours under cProfile and
+crawl is printed beside (start-up and ours' parse process included), as it varies less with the machine's
+load. --inline adds a third crawl to each round: ours with HLJNEWS_PARSE_PROCESSES=0 (every page parsed in
+the crawl process), to show what the parse process buys. --profile also runs ours under cProfile and
 prints where its time goes (and keeps the profile). Fleet throughput (1 and 2 workers, every answer after 50 ms) is
 `benchmarks/fleet.py`.
 
@@ -152,9 +154,11 @@ def run_bare(server: MirrorServer, folder: Path) -> dict[str, float]:
             "cpu_ms": (_children_cpu() - cpu) * 1000 / result["articles"]}
 
 
-def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | None) -> dict[str, Any]:
+def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | None, *, inline: bool = False
+                 ) -> dict[str, Any]:
     """`scrapy crawl hlj_people` into db; articles stored and the run's span."""
     settings = [arg for name, value in CONCURRENCY.items() for arg in ("-s", f"{name}={int(value)}")]
+    settings += ["-s", "HLJNEWS_PARSE_PROCESSES=0"] if inline else []
     cpu = _children_cpu()
     command = [*(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", "scrapy", "crawl", "hlj_people",
                "-s", f"HLJNEWS_DB={db}", *settings]
@@ -212,6 +216,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3, help="pairs of crawls (bare, ours), alternating")
+    parser.add_argument("--inline", action="store_true",
+                        help="also crawl with HLJNEWS_PARSE_PROCESSES=0 each round (no parse process)")
     parser.add_argument("--profile", metavar="FILE", type=Path,
                         help="also run ours under cProfile, print where its time goes and keep the profile in FILE")
     parser.add_argument("--bare-child", help=argparse.SUPPRESS)
@@ -224,7 +230,7 @@ def main() -> None:
         print(f"mirror: {len(urls):,} hlj_people articles ({len(seed_articles(BUNDLED_PAGES))} seed pages cloned), "
               f"{len(CHANNELS) * LIST_PAGES} list pages; concurrency 16, no delay, robots.txt obeyed")
         print(f"{'round':<6} {'bare Scrapy':>14} {'hlj_people':>14} {'ratio':>6}   CPU ms/article bare, ours")
-        ratios = []
+        ratios, inline_ratios = [], []
         with MirrorServer(Mirror(folder / "pages")) as server:
             for n in range(options.rounds):
                 bare = run_bare(server, folder)
@@ -233,9 +239,16 @@ def main() -> None:
                 print(f"{n + 1:<6} {bare['rate']:7.0f} art/s {ours['rate']:7.0f} art/s {ratios[-1]:6.2f}   "
                       f"{bare['cpu_ms']:.1f}, {ours['cpu_ms']:.1f}  (run {ours['status']}, {ours['articles']:,} "
                       f"stored, {ours['failed']} failed)")
+                if options.inline:
+                    alone = run_pipeline(server, folder, str(folder / f"inline{n}.sqlite3"), None, inline=True)
+                    inline_ratios.append(alone["rate"] / bare["rate"])
+                    print(f"{'':<6} {'no parse process':>14} {alone['rate']:7.0f} art/s {inline_ratios[-1]:6.2f}   "
+                          f"{'':>3}  {alone['cpu_ms']:.1f}  (run {alone['status']}, {alone['articles']:,} stored)")
             if options.profile:
                 run_pipeline(server, folder, str(folder / "profiled.sqlite3"), options.profile.resolve())
         print(f"median ratio {statistics.median(ratios):.2f} of bare Scrapy (target >= 0.8)")
+        if inline_ratios:
+            print(f"median ratio without a parse process {statistics.median(inline_ratios):.2f}")
         if options.profile:
             print_profile(options.profile)
     except subprocess.CalledProcessError as error:
