@@ -68,7 +68,14 @@ class ParsePool:
         self.restarts = 0
         self.closed = False
         self._site_message = frame(site)
-        self._processes = [self._spawn() for _ in range(processes)]
+        self._processes = [self._spawn()]  # the first one failing to start means no pool (see start)
+        for _ in range(processes - 1):
+            try:
+                self._processes.append(self._spawn())
+            except OSError as error:
+                logger.warning("%d of %d parse processes for %s started (%s)", len(self._processes), processes,
+                               site.key, error)
+                break
 
     @classmethod
     def start(cls, site: Site, processes: int, timeout: float = 60.0) -> ParsePool | None:
@@ -76,12 +83,14 @@ class ParsePool:
         if processes <= 0:
             return None
         try:
-            pickle.dumps(site)
+            return cls(site, processes, timeout=timeout)
         except (pickle.PicklingError, TypeError, AttributeError) as error:
             logger.info("parsing %s in the crawl process: its site cannot be sent to a parse process (%s)",
                         site.key, error)
-            return None
-        return cls(site, processes, timeout=timeout)
+        except OSError as error:  # no process could be started (out of memory, of process slots…)
+            logger.warning("parsing %s in the crawl process: no parse process could be started (%s)", site.key,
+                           error)
+        return None
 
     def parse(self, page: Page) -> Deferred[Answer] | None:
         """The page as a parse process reads it, None if the caller is to parse it itself, or why the page
@@ -110,7 +119,11 @@ class ParsePool:
             return
         logger.warning("a parse process of %s died (%s); its pages are parsed in the crawl process and a new one "
                        "is started", self.site.key, why)
-        self._processes.append(self._spawn())
+        try:
+            self._processes.append(self._spawn())
+        except OSError as error:
+            logger.warning("no new parse process for %s (%s): the rest of this crawl parses in the crawl process",
+                           self.site.key, error)
 
     def _spawn(self) -> _ParseProcess:
         process = _ParseProcess(self)
