@@ -27,8 +27,8 @@ class PackedBody(NamedTuple):
 
 
 def pack_body(body: bytes) -> PackedBody:
-    """Pure, and the costliest part of storing a page: a crawl does it in its parse process (crawler/parse_pool.py)
-    and hands the result in with the body, which must be the bytes it was made of."""
+    """Pure, and the costliest part of storing a page, so a caller may do it elsewhere (a crawl does it in its
+    parse process) and hand the result in with the body, which must be the bytes it was made of."""
     return PackedBody(hashlib.sha256(body).hexdigest(), zlib.compress(body, LEVEL))
 
 
