@@ -37,12 +37,9 @@ def seconds_setting(name: str, value: object) -> float:
     return seconds
 
 
-# The checks of this middleware's settings, by name: `hljnews crawl -s` runs them before a crawl starts.
-SETTING_CHECKS = {
-    "HLJNEWS_PARSE_PROCESSES": lambda value: count_setting("HLJNEWS_PARSE_PROCESSES", value),
-    "HLJNEWS_PARSE_PROCESS_AFTER": lambda value: count_setting("HLJNEWS_PARSE_PROCESS_AFTER", value),
-    "HLJNEWS_PARSE_TIMEOUT": lambda value: seconds_setting("HLJNEWS_PARSE_TIMEOUT", value),
-}
+# This middleware's settings and their checks (name, value): `hljnews crawl -s` runs them before a crawl starts.
+SETTING_CHECKS = {"HLJNEWS_PARSE_PROCESSES": count_setting, "HLJNEWS_PARSE_PROCESS_AFTER": count_setting,
+                  "HLJNEWS_PARSE_TIMEOUT": seconds_setting}
 
 
 class ParseOffloadMiddleware:
@@ -60,12 +57,11 @@ class ParseOffloadMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ParseOffloadMiddleware:
-        processes = count_setting("HLJNEWS_PARSE_PROCESSES", crawler.settings.get("HLJNEWS_PARSE_PROCESSES"))
-        after = count_setting("HLJNEWS_PARSE_PROCESS_AFTER", crawler.settings.get("HLJNEWS_PARSE_PROCESS_AFTER"))
-        timeout = seconds_setting("HLJNEWS_PARSE_TIMEOUT", crawler.settings.get("HLJNEWS_PARSE_TIMEOUT"))
-        if processes == 0:
+        value = {name: check(name, crawler.settings.get(name)) for name, check in SETTING_CHECKS.items()}
+        if value["HLJNEWS_PARSE_PROCESSES"] == 0:
             raise NotConfigured
-        middleware = cls(crawler, processes, after, timeout)
+        middleware = cls(crawler, int(value["HLJNEWS_PARSE_PROCESSES"]), int(value["HLJNEWS_PARSE_PROCESS_AFTER"]),
+                         value["HLJNEWS_PARSE_TIMEOUT"])
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware

@@ -104,7 +104,9 @@ def _setting(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
         raise click.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="-s")
-    _check_own_setting(name.strip(), value)
+    problem = _own_setting_problem(name.strip(), value)
+    if problem:
+        raise click.BadParameter(problem, param_hint="-s")
     return name.strip(), value
 
 
@@ -112,40 +114,34 @@ def _check_environment() -> None:
     """Settings taken from the environment (crawler/settings.py reads $HLJNEWS_PARSE_PROCESSES) are checked as
     -s values are, so a bad one in a worker's unit file is one line in the run's log, not a traceback."""
     value = os.environ.get("HLJNEWS_PARSE_PROCESSES")
-    if value:
-        try:
-            _check_own_setting("HLJNEWS_PARSE_PROCESSES", value)
-        except click.BadParameter as error:
-            raise click.UsageError(f"${error.message}") from None
+    problem = _own_setting_problem("HLJNEWS_PARSE_PROCESSES", value) if value else None
+    if problem:
+        raise click.UsageError(f"${problem}")
 
 
-def _check_own_setting(name: str, value: str) -> None:
-    """hljnews' own settings are checked before the crawl, so a typo or a bad value is one line, not a crawl's
-    traceback; Scrapy's own settings are Scrapy's to read."""
+def _own_setting_problem(name: str, value: str) -> str | None:
+    """What is wrong with a value of one of hljnews' own settings, checked before the crawl so it is one line,
+    not a crawl's traceback; None if nothing is. Scrapy's own settings are Scrapy's to read."""
     if not name.startswith("HLJNEWS_"):
-        return
+        return None
+    from scrapy.settings import Settings
+
     from crawler import settings as defaults
     from crawler.middlewares.parse_offload import SETTING_CHECKS
 
     if not hasattr(defaults, name):
-        raise click.BadParameter(f"no setting {name} (hljnews' own are listed in crawler/settings.py)",
-                                 param_hint="-s")
+        return f"no setting {name} (hljnews' own are listed in crawler/settings.py)"
     default = getattr(defaults, name)
+    read_as = {bool: ("getbool", "true or false"), int: ("getint", "a whole number"),
+               float: ("getfloat", "a number")}.get(type(default))
     try:
         if name in SETTING_CHECKS:
-            SETTING_CHECKS[name](value)
-        elif isinstance(default, bool):
-            if value not in {"0", "1", "true", "false", "True", "False"}:  # what Scrapy's getbool takes
-                raise ValueError(f"{name} must be true or false, not {value!r}")
-        elif isinstance(default, int | float):
-            kind = type(default)
-            try:
-                kind(value)
-            except ValueError:
-                raise ValueError(f"{name} must be {'a whole number' if kind is int else 'a number'}, "
-                                 f"not {value!r}") from None
+            SETTING_CHECKS[name](name, value)
+        elif read_as is not None:  # read as the crawl will read it
+            getattr(Settings({name: value}), read_as[0])(name)
     except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="-s") from None
+        return str(error) if name in SETTING_CHECKS else f"{name} must be {read_as[1]}, not {value!r}"
+    return None
 
 
 def _check_run(db: str | None, run_id: int, chosen: list[str]) -> None:
