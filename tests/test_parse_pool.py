@@ -17,7 +17,7 @@ from crawler.middlewares.parse_offload import count_setting, seconds_setting
 from crawler.models import Page
 from crawler.parse_pool import RESTARTS
 from crawler.parse_worker import FRAME, frame, read_message, serve
-from crawler.sites import load_sites
+from crawler.sites import builtin_site
 from mirror import Mirror, MirrorServer
 from storage import open_archive, pack_body
 from tests.support.parse_pool_driver import fixture_pages
@@ -31,7 +31,7 @@ def drive(mode: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def hlj_people():
-    return load_sites(None)[1].get("hlj_people")
+    return builtin_site("hlj_people")
 
 
 def test_the_worker_answers_each_page_in_order_as_the_site_parses_it() -> None:

@@ -17,8 +17,8 @@ import json
 import os
 import signal
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from scrapy.utils.defer import maybe_deferred_to_future as wait
@@ -31,21 +31,16 @@ from twisted.internet.defer import Deferred  # noqa: E402
 
 from crawler.models import Page  # noqa: E402
 from crawler.parse_pool import RESTARTS, ParsePool  # noqa: E402
-from crawler.sites import load_sites  # noqa: E402
+from crawler.sites import builtin_site  # noqa: E402
 from storage import pack_body  # noqa: E402
+from tests.support.site_fixtures import SiteFixtures  # noqa: E402
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hlj_people"
 FETCHED = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
 def fixture_pages() -> list[Page]:
-    pages = []
-    for html in sorted(FIXTURES.glob("*.html")):
-        label = html.with_suffix(".json")
-        if label.exists():
-            meta = json.loads(label.read_text(encoding="utf-8"))
-            pages.append(Page(meta["url"], html.read_bytes(), meta.get("headers", {}), FETCHED))
-    return pages
+    fixtures = SiteFixtures("hlj_people")
+    return [replace(fixtures.page(case), fetched_at=FETCHED) for case in fixtures.cases]
 
 
 async def until_ready(pool: ParsePool, page: Page) -> Any:
@@ -88,8 +83,6 @@ async def kill(pool: ParsePool, site: Any) -> dict[str, Any]:
 
 
 async def hang(pool: ParsePool, site: Any) -> dict[str, Any]:
-    from dataclasses import replace
-
     from tests.support.hanging_site import HangingSite
 
     await wait(pool.close())
@@ -180,7 +173,7 @@ async def spider(pool: ParsePool, site: Any) -> dict[str, Any]:
 
 
 async def run(mode: str) -> None:
-    site = load_sites(None)[1].get("hlj_people")
+    site = builtin_site("hlj_people")
     pool = ParsePool(site, 1)
     try:
         modes = {"equal": equal, "kill": kill, "orphan": orphan, "spider": spider, "hang": hang}
