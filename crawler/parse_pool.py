@@ -59,15 +59,15 @@ Answer = ParsedElsewhere | str | None  # parsed; why the page failed; or None: t
 class ParsePool:
     """Parse processes for one site's pages; every method runs on the reactor thread."""
 
-    def __init__(self, site: Site, processes: int, *, timeout: float = 60.0, reactor: Any = None) -> None:
-        if reactor is None:
-            from twisted.internet import reactor  # here: importing it at the top would install Twisted's default
+    def __init__(self, site: Site, site_message: bytes, processes: int, timeout: float) -> None:
+        from twisted.internet import reactor  # here: importing it at the top would install Twisted's default
+
         self.site = site
         self.timeout = timeout
         self.reactor = reactor
         self.restarts = 0
         self.closed = False
-        self._site_message = frame(site)
+        self._site_message = site_message  # frame(site): the first message every process gets
         self._processes = [self._spawn()]  # the first one failing to start means no pool (see start)
         for _ in range(processes - 1):
             try:
@@ -79,18 +79,22 @@ class ParsePool:
 
     @classmethod
     def start(cls, site: Site, processes: int, timeout: float = 60.0) -> ParsePool | None:
-        """A pool, or None when there is to be none (0 processes) or the site cannot be sent to a process."""
+        """A pool, or None when there is to be none (0 processes), the site cannot be sent to a process or no
+        process can be started."""
         if processes <= 0:
             return None
         try:
-            return cls(site, processes, timeout=timeout)
+            site_message = frame(site)
         except (pickle.PicklingError, TypeError, AttributeError) as error:
             logger.info("parsing %s in the crawl process: its site cannot be sent to a parse process (%s)",
                         site.key, error)
-        except OSError as error:  # no process could be started (out of memory, of process slots…)
+            return None
+        try:
+            return cls(site, site_message, processes, timeout)
+        except OSError as error:  # out of memory, of process slots…
             logger.warning("parsing %s in the crawl process: no parse process could be started (%s)", site.key,
                            error)
-        return None
+            return None
 
     def parse(self, page: Page) -> Deferred[Answer] | None:
         """The page as a parse process reads it, None if the caller is to parse it itself, or why the page

@@ -86,7 +86,8 @@ async def hang(pool: ParsePool, site: Any) -> dict[str, Any]:
     from tests.support.hanging_site import HangingSite
 
     await wait(pool.close())
-    pool = ParsePool(HangingSite(), 1, timeout=float(sys.argv[2]))
+    pool = ParsePool.start(HangingSite(), 1, timeout=float(sys.argv[2]))
+    assert pool is not None
     try:
         pages = fixture_pages()
         good = [page for page in pages if "34832561" not in page.url][:3]  # pages that parse
@@ -174,7 +175,8 @@ async def spider(pool: ParsePool, site: Any) -> dict[str, Any]:
 
 async def run(mode: str) -> None:
     site = builtin_site("hlj_people")
-    pool = ParsePool(site, 1)
+    pool = ParsePool.start(site, 1)
+    assert pool is not None
     try:
         modes = {"equal": equal, "kill": kill, "orphan": orphan, "spider": spider, "hang": hang}
         result = await modes[mode](pool, site)
