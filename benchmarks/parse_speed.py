@@ -29,7 +29,7 @@ from lxml import html  # noqa: E402
 
 from crawler.generic import extract_article  # noqa: E402
 from crawler.models import Page  # noqa: E402
-from crawler.sites import BUILTIN_KEYS, builtin_site  # noqa: E402
+from crawler.sites.registry import BUILTIN_KEYS, builtin_site  # noqa: E402
 from crawler.text.decoding import decode_html, page_codec  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -12,7 +12,7 @@ from typing import Any, Self
 from scrapy import Request
 from scrapy.settings import BaseSettings
 
-from crawler.sites import SiteRegistry, load_sites
+from crawler.sites.registry import SiteRegistry, load_sites
 from crawler.spiders.site import SiteSpider
 
 __all__ = ["SiteSpiderLoader", "spider_class"]

@@ -64,7 +64,7 @@ def run_crawls(
 
 def _judge_health(db: str | None, config: str | os.PathLike[str] | None, results: list[CrawlResult]) -> None:
     """Crawl health is judged as each run ends (the daemon and `alerts deliver` catch up on any missed)."""
-    from crawler.sites import load_site_config
+    from crawler.sites.registry import load_site_config
     from monitor import judge_runs
 
     judge_runs(db, load_site_config(config).alerts, [result.run_id for result in results])

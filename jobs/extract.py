@@ -6,7 +6,7 @@ from typing import Any
 
 from crawler.generic import extract_article
 from crawler.models import Page, ParsedPage
-from crawler.sites import SiteRegistry
+from crawler.sites.registry import SiteRegistry
 
 
 def extract_page(registry: SiteRegistry, body: bytes, url: str, headers: dict[str, str] | None = None

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from crawler.models import Article, Page
-from crawler.sites import SiteRegistry
+from crawler.sites.registry import SiteRegistry
 from storage import Archive
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from config import DEFAULT_CONFIG, ConfigError, config_path
-from crawler.sites import load_site_config
+from crawler.sites.registry import load_site_config
 
 SITE = '[[sites]]\nkey = "hlj_people"\n'
 BAD = {  # TOML -> the key path and words its problem must name

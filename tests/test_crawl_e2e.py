@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sites import builtin_site
+from crawler.sites.registry import builtin_site
 from mirror import BUNDLED_PAGES
 from storage import ArchiveNotFound, open_archive
 

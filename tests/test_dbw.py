@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from crawler.models import Page
-from crawler.sites import ParseError, SiteRegistry, builtin_site
+from crawler.sites import ParseError
+from crawler.sites.registry import SiteRegistry, builtin_site
 from tests.support.site_fixtures import SiteFixtures, check_truncations
 
 REGISTRY = SiteRegistry()

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from crawler.models import Page
-from crawler.sites import ParseError, SiteRegistry, builtin_site
+from crawler.sites import ParseError
 from crawler.sites.hlj_people import CHANNELS
+from crawler.sites.registry import SiteRegistry, builtin_site
 from tests.support.site_fixtures import SiteFixtures, check_truncations
 
 REGISTRY = SiteRegistry()
@@ -137,7 +138,7 @@ def test_parsers_do_not_import_scrapy_or_touch_the_network() -> None:
             "    connect_ex = sendto = connect\n"
             "socket.socket = NoNetwork\n"
             "socket.getaddrinfo = socket.create_connection = NoNetwork.connect\n"
-            "from crawler.sites import BUILTIN_SITES\n"
+            "from crawler.sites.registry import BUILTIN_SITES\n"
             "from crawler.models import Page\n"
             "page = Page('http://hlj.people.com.cn/', b'<html><body><a href=\"/x\">x</a></body></html>')\n"
             "for site in BUILTIN_SITES: site.parse_page(page)\n"

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from crawler.models import Page
-from crawler.sites import ParseError, builtin_site
+from crawler.sites import ParseError
 from crawler.sites.hlj_people import CHANNELS
+from crawler.sites.registry import builtin_site
 
 hlj_people = builtin_site("hlj_people")
 MIRROR = Path(__file__).resolve().parents[1] / "mirror" / "pages"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from crawler.models import Page
-from crawler.sites import Site, builtin_site
+from crawler.sites import Site
+from crawler.sites.registry import builtin_site
 
 dbw, hlj_xinhua = builtin_site("dbw"), builtin_site("hlj_xinhua")
 MIRROR = Path(__file__).resolve().parents[1] / "mirror" / "pages"

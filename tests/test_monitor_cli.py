@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from config import Alerts
-from crawler.sites import load_site_config
+from crawler.sites.registry import load_site_config
 from jobs.cli import main
 from monitor import Deliverer, MonitorService
 from storage import open_archive

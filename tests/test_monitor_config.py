@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from config import ConfigError, mask_target
-from crawler.sites import load_site_config
+from crawler.sites.registry import load_site_config
 
 WATCH = '[[watches]]\nname = "yl"\nquery = "养老"\n'
 BAD = {  # TOML -> the key path and words its problem must name

@@ -57,7 +57,7 @@ def test_a_crawl_sends_one_post_for_the_seed_article_and_a_second_crawl_none(tmp
         assert post["title"].startswith("【新文章】yanglao：双鸭山") and SEED in post["text"]
         crawl_mirror(db)
         with open_archive(str(db)) as archive:
-            from crawler.sites import SiteRegistry
+            from crawler.sites.registry import SiteRegistry
 
             reparse_archive(archive, SiteRegistry())
         assert deliver(db).returncode == 0

@@ -16,7 +16,8 @@ from scrapy.utils.test import get_crawler
 from config import DEFAULT_CONFIG, ConfigError, config_path
 from crawler.errors import ParseError
 from crawler.models import Page
-from crawler.sites import OutletSite, load_sites
+from crawler.sites.outlet import OutletSite
+from crawler.sites.registry import load_sites
 from crawler.spiderloader import SiteSpiderLoader
 from jobs.cli.sites import sites
 from jobs.crawl import crawl_settings

@@ -17,7 +17,7 @@ from crawler.middlewares.parse_offload import count_setting, seconds_setting
 from crawler.models import Page
 from crawler.parse_pool import RESTARTS
 from crawler.parse_worker import FRAME, frame, read_message, serve
-from crawler.sites import builtin_site
+from crawler.sites.registry import builtin_site
 from mirror import Mirror, MirrorServer
 from storage import open_archive, pack_body
 from tests.support.parse_pool_driver import fixture_pages
@@ -202,3 +202,52 @@ def test_a_crawl_with_a_parse_process_stores_what_a_crawl_without_one_stores(tmp
     stored = archived(tmp_path / "pooled.sqlite3")
     assert stored == archived(tmp_path / "inline.sqlite3")
     assert stored["run"]["pages_new"] > 0 and stored["pages"]
+
+
+def test_the_process_starts_once_the_crawl_has_asked_for_enough_pages_not_parsed_them(monkeypatch) -> None:
+    """A channel list names its articles at once: the process starts then, not after the crawl parsed them."""
+    import asyncio
+
+    from scrapy.http import HtmlResponse, Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.middlewares.parse_offload import ParseOffloadMiddleware
+    from crawler.spiders.site import SiteSpider
+
+    started = []
+    monkeypatch.setattr("crawler.middlewares.parse_offload.ParsePool.start",
+                        lambda site, processes, timeout: started.append(site.key))
+    crawler = get_crawler(SiteSpider, {"HLJNEWS_PARSE_PROCESSES": 1, "HLJNEWS_PARSE_PROCESS_AFTER": 3,
+                                       "HLJNEWS_PARSE_TIMEOUT": 60})
+    crawler.spider = SiteSpider(site=hlj_people())
+    middleware = ParseOffloadMiddleware.from_crawler(crawler)
+    middleware.spider_opened()
+    page = fixture_pages()[0]
+
+    def respond() -> None:
+        request = Request(page.url, callback=crawler.spider.parse_article)
+        response = HtmlResponse(page.url, body=page.body, headers=page.headers, request=request)
+        assert asyncio.run(middleware.process_response(request, response)) is response
+
+    crawler.stats.set_value("scheduler/enqueued", 2)
+    respond()
+    assert started == []  # two pages asked for: the crawl parses them itself
+    crawler.stats.set_value("scheduler/enqueued", 52)  # the first list page named fifty articles
+    respond()
+    assert started == ["hlj_people"]  # after parsing two pages itself, not three
+
+
+def test_a_parse_process_loads_neither_the_archive_nor_the_configuration(tmp_path: Path) -> None:
+    """What makes its start cost (SQLAlchemy, Alembic, pydantic, BeautifulSoup) stays out of a parse process."""
+    import pickle
+
+    site_file = tmp_path / "site.pickle"
+    site_file.write_bytes(pickle.dumps(hlj_people()))
+    code = ("import pickle, sys\n"
+            "import crawler.parse_worker\n"
+            f"site = pickle.loads(open({str(site_file)!r}, 'rb').read())\n"
+            "print(sorted({name.split('.')[0] for name in sys.modules} & {'sqlalchemy', 'alembic', 'pydantic', "
+            "'config', 'bs4', 'scrapy', 'twisted'}))\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

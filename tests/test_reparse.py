@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from crawler.models import Page
-from crawler.sites import SiteRegistry, builtin_site
+from crawler.sites.registry import SiteRegistry, builtin_site
 from jobs.cli import main
 from jobs.reparse import reparse_archive
 from storage import open_archive

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from config import DEFAULT_CONFIG, ConfigError, Job, LoadedConfig, Scheduler, SiteSchedule
-from crawler.sites import load_site_config
+from crawler.sites.registry import load_site_config
 from jobs.demo import proxied_through
 from jobs.scheduler import Daemon
 from mirror import MirrorServer

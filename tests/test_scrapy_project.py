@@ -152,7 +152,7 @@ def test_robots_txt_is_obeyed_by_default_and_what_it_blocks_is_counted(tmp_path:
 
 def test_a_site_configured_not_to_obey_robots_txt_must_say_why_and_is_then_crawled(tmp_path: Path) -> None:
     from config import ConfigError
-    from crawler.sites import load_sites
+    from crawler.sites.registry import load_sites
 
     no_reason = '[[sites]]\nkey = "hlj_people"\nobey_robots = false\nfull = { cron = "0 * * * *" }\n'
     (tmp_path / "bad.toml").write_text(no_reason, encoding="utf-8")

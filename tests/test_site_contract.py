@@ -15,8 +15,9 @@ from lxml import html
 from crawler.errors import ParseError
 from crawler.html import parse_html
 from crawler.models import Article, Page
-from crawler.sites import BUILTIN_SITES, Site, builtin_site, load_sites
+from crawler.sites import Site
 from crawler.sites.common import join_url
+from crawler.sites.registry import BUILTIN_SITES, builtin_site, load_sites
 from crawler.text.decoding import decode_html
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -43,15 +43,18 @@ SETTING_CHECKS = {"HLJNEWS_PARSE_PROCESSES": count_setting, "HLJNEWS_PARSE_PROCE
 
 
 class ParseOffloadMiddleware:
-    """Starts the site's parse processes once the crawl has parsed HLJNEWS_PARSE_PROCESS_AFTER pages itself (a
-    small crawl, such as a scheduled hot-list run, never pays for starting one), then hands them every page."""
+    """Starts the site's parse processes once the crawl has asked for HLJNEWS_PARSE_PROCESS_AFTER pages (a
+    small crawl, such as a scheduled hot-list run, never pays for starting one), then hands them every page.
+
+    Counted by what the crawl has scheduled, not by what it has parsed: a channel list names its fifty articles
+    at once, and a process started then is ready before most of them arrive (they would otherwise be parsed
+    here, in the crawl's busiest thread, for as long as the process takes to start)."""
 
     def __init__(self, crawler: Crawler, processes: int, after: int, timeout: float) -> None:
         self.crawler = crawler
         self.processes = processes
         self.after = after
         self.timeout = timeout
-        self.parsed_here = 0  # pages the spider parsed itself before the pool started
         self.site: Site | None = None
         self.pool: ParsePool | None = None
 
@@ -87,7 +90,6 @@ class ParseOffloadMiddleware:
             return response
         answer = self.pool.parse(page) if self.pool is not None else None
         if answer is None:  # no process yet, or none ready: the spider parses it
-            self.parsed_here += 1
             self._start_when_due()
             return response
         parsed = await maybe_deferred_to_future(answer)
@@ -104,7 +106,9 @@ class ParseOffloadMiddleware:
         return response
 
     def _start_when_due(self) -> None:
-        if self.pool is None and self.site is not None and self.parsed_here >= self.after:
+        assert self.crawler.stats is not None
+        asked_for = self.crawler.stats.get_value("scheduler/enqueued", 0)  # Scrapy's count of requests scheduled
+        if self.pool is None and self.site is not None and asked_for >= self.after:
             self.pool = ParsePool.start(self.site, self.processes, self.timeout)
             if self.pool is None:  # the site cannot be sent to a process: parse here, as without the pool
                 self.site = None

@@ -28,7 +28,8 @@ from crawler.redirects import REDIRECT_STATUSES, next_hop
 from crawler.resolver import allow_private_addresses
 from crawler.responses import describe_failure, page_from_response, raw_page_from
 from crawler.signals import crawl_started, raw_page_fetched
-from crawler.sites import Site, load_sites
+from crawler.sites import Site
+from crawler.sites.registry import load_sites
 from storage import open_archive
 
 MODES = ("full", "hot", "recent")

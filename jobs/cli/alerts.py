@@ -51,7 +51,7 @@ def deliver(db: str | None, config_path: Path | None) -> None:
 
     Example (crontab): */5 * * * *  cd /srv/hljnews && .venv/bin/hljnews alerts deliver
     """
-    from crawler.sites import load_site_config
+    from crawler.sites.registry import load_site_config
     from monitor import monitor_pass, sync_config_watches
     from storage import open_archive
 
@@ -77,7 +77,7 @@ def health(db: str | None, config_path: Path | None, fmt: str) -> None:
 
     Example: hljnews health --format json
     """
-    from crawler.sites import load_sites
+    from crawler.sites.registry import load_sites
     from monitor import health_rows
     from storage import open_archive
 

@@ -28,7 +28,7 @@ def extract(page: Path, url: str, headers: tuple[str, ...], config_path: Path | 
 
     Example: hljnews extract saved.html --url http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html
     """
-    from crawler.sites import load_sites
+    from crawler.sites.registry import load_sites
     from jobs.extract import extract_page
 
     _, registry = load_sites(config_path)
@@ -69,7 +69,7 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db: str | None, max_list_page
 
     Example: hljnews crawl hlj_people --max-list-pages 2 -s DOWNLOAD_DELAY=1
     """
-    from crawler.sites import load_sites
+    from crawler.sites.registry import load_sites
     from jobs.child import watch_parent
     from jobs.crawl import run_crawls
 
@@ -181,7 +181,7 @@ def reparse(db: str | None, site: str | None, config_path: Path | None) -> None:
 
     Example: hljnews reparse --site hlj_people
     """
-    from crawler.sites import load_sites
+    from crawler.sites.registry import load_sites
     from jobs.reparse import reparse_archive
     from storage import open_archive
 
@@ -204,7 +204,7 @@ def check(sites: tuple[str, ...], config_path: Path | None, pages: Path | None) 
 
     Example: hljnews check hlj_people dbw
     """
-    from crawler.sites import load_sites
+    from crawler.sites.registry import load_sites
     from jobs.demo import contract_check
 
     _, registry = load_sites(config_path)

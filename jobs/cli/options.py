@@ -80,7 +80,7 @@ def known_site(archive: Archive, site: str | None) -> str | None:
     if site is None:
         return None
     from config import ConfigError
-    from crawler.sites import BUILTIN_KEYS, load_sites
+    from crawler.sites.registry import BUILTIN_KEYS, load_sites
 
     try:
         configured = load_sites()[1].keys()

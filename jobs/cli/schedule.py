@@ -91,7 +91,7 @@ def worker(config_path: Path | None, db: str | None, queue: str | None, concurre
 
 def _daemon_config(config_path: Path | None) -> LoadedConfig:
     """The config, with logging to the terminal and the rotating log file it names."""
-    from crawler.sites import load_site_config
+    from crawler.sites.registry import load_site_config
     from jobs.logs import setup_file_logging
 
     config = load_site_config(config_path)
@@ -119,7 +119,7 @@ def schedule(config_path: Path | None, db: str | None, fmt: str, check_path: Pat
 
     Example: hljnews schedule --check hljnews.toml
     """
-    from crawler.sites import load_site_config, load_sites
+    from crawler.sites.registry import load_site_config, load_sites
     from jobs.scheduler import next_fire_times
 
     if check_path is not None:

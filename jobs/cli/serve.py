@@ -28,7 +28,7 @@ def serve(host: str, port: int, db: str | None, token: str | None, config_path: 
     """
     import uvicorn
 
-    from crawler.sites import load_sites
+    from crawler.sites.registry import load_sites
     from jobs.cli.sites import site_descriptions
     from web import create_app
     from web.guard import RedactToken, check_token

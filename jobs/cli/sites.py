@@ -11,7 +11,7 @@ from jobs.cli.options import CONFIG_OPTION, DB_OPTION, FORMAT_OPTION
 from jobs.cli.output import emit, table_time
 
 if TYPE_CHECKING:
-    from crawler.sites import SiteRegistry
+    from crawler.sites.registry import SiteRegistry
 
 # The field-share columns are monitor.sites.FIELDS (imported when the command runs: monitor is slow to import).
 COLUMNS = ("site", "kind", "name", "start_urls", "last_run_at", "last_run_status", "articles")
@@ -36,7 +36,7 @@ def sites(db: str | None, recent: int, fmt: str, config_path: Path | None) -> No
 
     Example: hljnews sites --format json
     """
-    from crawler.sites import load_sites
+    from crawler.sites.registry import load_sites
     from monitor.sites import FIELDS, site_rows
     from storage import open_archive
 
@@ -52,7 +52,7 @@ def sites(db: str | None, recent: int, fmt: str, config_path: Path | None) -> No
 
 def site_descriptions(registry: SiteRegistry) -> dict[str, dict[str, Any]]:
     """Each configured site (built-in or outlet) as plain data: site, kind, name, start_urls."""
-    from crawler.sites import OutletSite
+    from crawler.sites.outlet import OutletSite
 
     return {site.key: {"site": site.key, "kind": "configured" if isinstance(site, OutletSite) else "built-in",
                        "name": site.name, "start_urls": list(site.start_urls)} for site in registry}

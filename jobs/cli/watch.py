@@ -231,7 +231,7 @@ def _send_test(stored: dict[str, Any], matches: list[dict[str, Any]]) -> None:
 
 
 def _config(config_path: Path | None) -> tuple[LoadedConfig, list[str]]:
-    from crawler.sites import load_sites
+    from crawler.sites.registry import load_sites
 
     config, registry = load_sites(config_path)
     return config, registry.keys()

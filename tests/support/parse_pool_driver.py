@@ -31,7 +31,7 @@ from twisted.internet.defer import Deferred  # noqa: E402
 
 from crawler.models import Page  # noqa: E402
 from crawler.parse_pool import RESTARTS, ParsePool  # noqa: E402
-from crawler.sites import builtin_site  # noqa: E402
+from crawler.sites.registry import builtin_site  # noqa: E402
 from storage import pack_body  # noqa: E402
 from tests.support.site_fixtures import SiteFixtures  # noqa: E402
 

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from crawler.models import Page, ParsedPage
-from crawler.sites import ParseError, Site, builtin_site
+from crawler.sites import ParseError, Site
+from crawler.sites.registry import builtin_site
 
 ARTICLE_FIELDS = ("canonical_url", "title", "pretitle", "subtitle", "published_at", "source", "authors",
                   "editors", "channel", "content_id", "images", "page_urls")
