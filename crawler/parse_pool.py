@@ -16,6 +16,7 @@ than a few times, pages are parsed in the crawl process.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import pickle
@@ -25,9 +26,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from twisted.internet import error as twisted_errors
+from twisted.internet import fdesc
 from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.interfaces import IReadDescriptor
+from twisted.internet.main import CONNECTION_DONE, CONNECTION_LOST
 from twisted.internet.protocol import ProcessProtocol
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from crawler.models import Page, ParsedPage
 from crawler.parse_worker import FRAME, frame
@@ -43,6 +48,12 @@ PARSE_FAILED = "hljnews_parse_failed"
 STOP_SECONDS = 5  # a parse process still running this long after its input closed is killed
 RESTARTS = 3  # parse processes that may die in one crawl before the rest of it parses in the crawl process
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])  # where `crawler` is importable from
+# Pipes to and from a process hold this much (Linux: fcntl F_SETPIPE_SZ; elsewhere the system's default), and
+# its answers are read this much at a time. Twisted reads a process's output 8 KiB per turn of the reactor:
+# an answer (parsed page and packed body, ~15 KiB) took two turns, and a reactor busy with the crawl turns
+# only so often, so pages queued for their answers while holding download slots (~10 of 16 in
+# benchmarks/crawl.py; ~4 with these sizes). A 64 KiB pipe also held little more than one page going in.
+PIPE_BYTES = 1 << 20
 
 
 class ParsedElsewhere(NamedTuple):
@@ -133,9 +144,60 @@ class ParsePool:
         process = _ParseProcess(self)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT,
                                                                        os.environ.get("PYTHONPATH")]))}
-        self.reactor.spawnProcess(process, sys.executable, [sys.executable, "-m", "crawler.parse_worker"],
-                                  env=env, childFDs={0: "w", 1: "r", 2: "r"})
+        output, child_output = os.pipe()  # its stdout: read by _Output below, not by Twisted's 8 KiB reader
+        try:
+            transport = self.reactor.spawnProcess(process, sys.executable,
+                                                  [sys.executable, "-m", "crawler.parse_worker"], env=env,
+                                                  childFDs={0: "w", 1: child_output, 2: "r"})
+        except BaseException:
+            os.close(output)
+            raise
+        finally:
+            os.close(child_output)  # the process has its copy; ours would keep the pipe open after it exits
+        for fd in (output, transport.pipes[0].fileno()):
+            _enlarge_pipe(fd)
+        self.reactor.addReader(_Output(output, process, self.reactor))
         return process
+
+
+def _enlarge_pipe(fd: int) -> None:
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or over /proc/sys/fs/pipe-max-size
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)  # type: ignore[attr-defined]
+
+
+@implementer(IReadDescriptor)
+class _Output:
+    """The read end of a parse process's stdout, PIPE_BYTES at a time, handed to its _ParseProcess."""
+
+    def __init__(self, fd: int, process: _ParseProcess, reactor: Any) -> None:
+        self.fd = fd
+        self.process = process
+        self.reactor = reactor
+        fdesc.setNonBlocking(fd)
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def doRead(self) -> Failure | None:
+        # twisted.internet.fdesc.readFromFD, but PIPE_BYTES at a time: everything the process has answered
+        try:
+            data = os.read(self.fd, PIPE_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError:
+            return CONNECTION_LOST
+        if not data:
+            return CONNECTION_DONE
+        self.process.outReceived(data)
+        return None
+
+    def connectionLost(self, reason: Failure) -> None:
+        """The process closed its stdout (it exited): the reactor has stopped watching this already."""
+        os.close(self.fd)
+        self.process.outConnectionLost()
+
+    def logPrefix(self) -> str:
+        return "parse process output"
 
 
 class _ParseProcess(ProcessProtocol):

@@ -13,8 +13,10 @@ spider  the offload middleware and the spider on every fixture page, against the
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
+import random
 import signal
 import sys
 from dataclasses import replace
@@ -30,7 +32,7 @@ from twisted.internet import reactor, task  # noqa: E402  (after the reactor is 
 from twisted.internet.defer import Deferred  # noqa: E402
 
 from crawler.models import Page  # noqa: E402
-from crawler.parse_pool import RESTARTS, ParsePool  # noqa: E402
+from crawler.parse_pool import PIPE_BYTES, RESTARTS, ParsePool  # noqa: E402
 from crawler.sites.registry import builtin_site  # noqa: E402
 from storage import pack_body  # noqa: E402
 from tests.support.site_fixtures import SiteFixtures  # noqa: E402
@@ -53,15 +55,26 @@ async def until_ready(pool: ParsePool, page: Page) -> Any:
     raise SystemExit("the parse process never became ready")
 
 
+def oversized_page(page: Page) -> Page:
+    """The page with ~2.7 MB of hardly compressible text in a comment: its answer (the packed body) is more than
+    a pipe holds and more than one read of the process's output takes."""
+    filler = base64.b64encode(random.Random(7).randbytes(2_000_000))
+    assert len(filler) > 2 * PIPE_BYTES
+    body = page.body.replace(b"</body>", b"<!-- " + filler + b" --></body>", 1)
+    return replace(page, url=page.url.replace(".html", "-big.html"), body=body)
+
+
 async def equal(pool: ParsePool, site: Any) -> dict[str, Any]:
-    pages = fixture_pages()
-    await until_ready(pool, pages[0])
-    answers = [pool.parse(page) for page in pages]  # all sent before the first answer is read
+    fixtures = fixture_pages()
+    # (index in fixture_pages(), page); the oversized one goes second: the pages after it must come back whole
+    pages = [(0, fixtures[0]), (None, oversized_page(fixtures[0])), *enumerate(fixtures[1:], start=1)]
+    await until_ready(pool, fixtures[0])
+    answers = [pool.parse(page) for _, page in pages]  # all sent before the first answer is read
     differ, refused = [], []
-    for n, (page, answer) in enumerate(zip(pages, answers, strict=True)):
+    for (n, page), answer in zip(pages, answers, strict=True):
         got = await wait(answer)  # type: ignore[arg-type]
         if got is None:
-            refused.append(n)
+            refused.append(n if n is not None else "oversized")
         elif got.parsed != site.parse_page(page) or got.packed != pack_body(page.body) or got.page is not page:
             differ.append(page.url)
     image = Page("http://hlj.people.com.cn/img/a.png", b"\x89PNG\r\n\x1a\n" + bytes(64), {"content-type": "image/png"})
