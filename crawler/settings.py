@@ -28,7 +28,7 @@ HLJNEWS_SITE_BOUNDARY = True
 # process). One is enough for one crawl: parsing is about a third of a crawl's CPU (benchmarks/README.md).
 # $HLJNEWS_PARSE_PROCESSES sets it for every crawl a scheduler or fleet worker starts (checked when one starts).
 HLJNEWS_PARSE_PROCESSES = os.environ.get("HLJNEWS_PARSE_PROCESSES") or (1 if (os.cpu_count() or 1) > 1 else 0)
-# Pages a crawl parses itself before it starts its parse processes (a small crawl never pays for starting one).
+# Pages a crawl must have scheduled before it starts its parse processes (a small crawl never pays for starting one).
 HLJNEWS_PARSE_PROCESS_AFTER = 50
 # Seconds a page may take in a parse process: a page that hangs the parser fails alone, the process is replaced.
 HLJNEWS_PARSE_TIMEOUT = 60.0
