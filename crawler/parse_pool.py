@@ -156,7 +156,7 @@ class ParsePool:
             os.close(child_output)  # the process has its copy; ours would keep the pipe open after it exits
         for fd in (output, transport.pipes[0].fileno()):
             _enlarge_pipe(fd)
-        self.reactor.addReader(_Output(output, process, self.reactor))
+        self.reactor.addReader(_Output(output, process))
         return process
 
 
@@ -169,10 +169,9 @@ def _enlarge_pipe(fd: int) -> None:
 class _Output:
     """The read end of a parse process's stdout, PIPE_BYTES at a time, handed to its _ParseProcess."""
 
-    def __init__(self, fd: int, process: _ParseProcess, reactor: Any) -> None:
+    def __init__(self, fd: int, process: _ParseProcess) -> None:
         self.fd = fd
         self.process = process
-        self.reactor = reactor
         fdesc.setNonBlocking(fd)
 
     def fileno(self) -> int:
