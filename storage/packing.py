@@ -22,4 +22,13 @@ class PackedBody(NamedTuple):
 def pack_body(body: bytes) -> PackedBody:
     """Pure, and the costliest part of storing a page, so a caller may do it elsewhere (a crawl does it in its
     parse process) and hand the result in with the body, which must be the bytes it was made of."""
-    return PackedBody(hashlib.sha256(body).hexdigest(), zlib.compress(body, LEVEL))
+    return PackedBody(body_sha256(body), compress_body(body))
+
+
+def body_sha256(body: bytes) -> str:
+    """The half of pack_body an unchanged page needs: the archive compresses only a body it stores."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def compress_body(body: bytes) -> bytes:
+    return zlib.compress(body, LEVEL)

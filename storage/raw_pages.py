@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Row, bindparam, func, insert, select, text, update
 
 from storage.errors import StorageError
-from storage.packing import LEVEL, PackedBody
+from storage.packing import PackedBody, body_sha256, compress_body
 from storage.runs import run_site
 from storage.schema import raw_pages
 
@@ -61,7 +61,7 @@ def _save_round(conn: Connection, pages: list[RawSave]) -> None:
         .where(raw_pages.c.id.in_(newest.group_by(raw_pages.c.url))))}
     moved, rows, sites = [], [], {}
     for page in pages:
-        digest = page.packed.sha256 if page.packed else hashlib.sha256(page.body).hexdigest()
+        digest = page.packed.sha256 if page.packed else body_sha256(page.body)
         found = latest.get(page.url)
         if found is not None and found.sha256 == digest:
             if page.fetched > found.last_fetched_at:
@@ -80,7 +80,7 @@ def _save_round(conn: Connection, pages: list[RawSave]) -> None:
 
 
 def _compressed(page: RawSave) -> bytes:
-    return page.packed.compressed if page.packed else zlib.compress(page.body, LEVEL)
+    return page.packed.compressed if page.packed else compress_body(page.body)
 
 
 def latest_ids(conn: Connection, site: str | None, url: str | None = None) -> list[int]:
