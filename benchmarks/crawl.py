@@ -13,11 +13,14 @@ download delay, no autothrottle and robots.txt obeyed:
 Rates are articles over the crawl's own span: spider opened to closed for the baseline, the run's
 started_at to finished_at (what `hljnews runs` shows) for ours; the pair runs --rounds times, alternating,
 and the median ratio is the figure (the machine is shared: single runs vary). CPU ms per article of each
-crawl is printed beside (start-up and ours' parse process included), as it varies less with the machine's
-load. --inline adds a third crawl to each round: ours with HLJNEWS_PARSE_PROCESSES=0 (every page parsed in
-the crawl process), to show what the parse process buys. --profile also runs ours under cProfile and
-prints where its time goes (and keeps the profile). Fleet throughput (1 and 2 workers, every answer after 50 ms) is
-`benchmarks/fleet.py`.
+crawl is printed beside: its processes' (start-up and ours' parse process included), then its crawl
+thread's alone (the reactor's thread, spider opened to closed: `SpanClock` below). The second is what the
+crawl thread itself costs, whoever else wants the machine's cores: on two cores ours shares them with its
+parse process and the mirror, and then waits for a core before its crawl thread is busy.
+--inline adds a third crawl to each round: ours with HLJNEWS_PARSE_PROCESSES=0 (every page parsed in the
+crawl process), to show what the parse process buys. --profile also runs ours under cProfile and prints
+where its time goes (and keeps the profile). Fleet throughput (1 and 2 workers, every answer after 50 ms)
+is `benchmarks/fleet.py`.
 
     .venv/bin/python benchmarks/crawl.py --articles 1000 [--profile crawl.prof]
 """
@@ -51,6 +54,7 @@ LIST_PAGES = 5  # per channel: the index and four following pages (HLJNEWS_MAX_L
 ARTICLE = re.compile(r"^c(?P<channel>\d+)-(?P<id>\d{8})\.html$")
 LIST_URL = re.compile(rf"^http://{re.escape(HOST)}/GB/\d+/index\d*\.html$")
 ARTICLE_URL = re.compile(rf"^http://{re.escape(HOST)}/n2/\d{{4}}/\d{{4}}/c\d+-\d+\.html$")
+SPAN_CLOCK = "crawl.SpanClock"  # this module, as the crawls import it (benchmarks/ is on their PYTHONPATH)
 CONCURRENCY = {"CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "DOWNLOAD_DELAY": 0,
                "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": True}
 
@@ -78,7 +82,7 @@ def build_mirror(root: Path, articles: int) -> list[str]:
         new = str(50_000_000 + n)
         target = root / HOST / seed.parent.relative_to(BUNDLED_PAGES / HOST) / seed.name.replace(old, new)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(seed.read_bytes().replace(old.encode(), new.encode()))
+        target.write_bytes(_cloned(seed.read_bytes(), old, new))
         urls.append(f"http://{HOST}/{target.relative_to(root / HOST).as_posix()}")
     template = (BUNDLED_PAGES / HOST / "GB" / CHANNELS[0] / "index.html").read_bytes()
     per_page = -(-articles // (len(CHANNELS) * LIST_PAGES))
@@ -94,6 +98,14 @@ def build_mirror(root: Path, articles: int) -> list[str]:
     return urls
 
 
+def _cloned(page: bytes, old: str, new: str) -> bytes:
+    """The seed page with its id replaced by the clone's, except in links to the seed article itself: a
+    sidebar's hot list names the seed as it names other articles, and on the live site every article page of
+    the hour shows the same list (replaced there too, each clone would show a hot list of its own)."""
+    link_to_seed = rb"/n\d?/\d{4}/\d{4}/c\d+-" + old.encode() + rb"\.html"
+    return re.sub(b"(" + link_to_seed + b")|" + old.encode(), lambda match: match[1] or new.encode(), page)
+
+
 def _list_page(template: bytes, channel: str, page: int, urls: list[str]) -> bytes:
     """The seed channel list with its links replaced by urls and a pager to the next page."""
     items = b"".join(f'<li><a href="{url.removeprefix(f"http://{HOST}")}" target="_blank">'.encode()
@@ -104,6 +116,29 @@ def _list_page(template: bytes, channel: str, page: int, urls: list[str]) -> byt
                   flags=re.S)
     body = re.sub(rb'(<div class="page_n clearfix">).*?(</div>)', lambda m: m[1] + pager + m[2], body, flags=re.S)
     return body.replace(b"/GB/220027/", f"/GB/{channel}/".encode())
+
+
+class SpanClock:
+    """Scrapy extension for both crawls: the crawl thread's CPU seconds and the wall seconds from spider opened to
+    closed, written as JSON to $HLJNEWS_BENCH_SPAN (the crawl thread is the reactor's: the one opening the spider)."""
+
+    def __init__(self, crawler: Any) -> None:
+        from scrapy import signals
+
+        self.started = (0.0, 0.0)
+        crawler.signals.connect(self.opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SpanClock:
+        return cls(crawler)
+
+    def opened(self) -> None:
+        self.started = (time.monotonic(), time.thread_time())
+
+    def closed(self) -> None:
+        wall, cpu = time.monotonic() - self.started[0], time.thread_time() - self.started[1]
+        Path(os.environ["HLJNEWS_BENCH_SPAN"]).write_text(json.dumps({"seconds": wall, "thread_cpu": cpu}))
 
 
 def bare_child(out: str) -> None:
@@ -128,7 +163,7 @@ def bare_child(out: str) -> None:
 
     span = {}
     settings = {**CONCURRENCY, "USER_AGENT": "hljnews-bench", "LOG_LEVEL": "INFO", "TELNETCONSOLE_ENABLED": False,
-                "COOKIES_ENABLED": False}
+                "COOKIES_ENABLED": False, "EXTENSIONS": {SPAN_CLOCK: 0}}
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(Bare)
     def opened() -> None:
@@ -145,13 +180,14 @@ def bare_child(out: str) -> None:
 
 
 def run_bare(server: MirrorServer, folder: Path) -> dict[str, float]:
-    """The baseline crawl: articles/s over its span, CPU ms per article of its process."""
+    """The baseline crawl: articles/s over its span, CPU ms per article of its process and of its crawl thread."""
     out, cpu = folder / "bare.json", _children_cpu()
-    subprocess.run([sys.executable, __file__, "--bare-child", str(out)], env=_env(server), check=True,
+    subprocess.run([sys.executable, __file__, "--bare-child", str(out)], env=_env(server, folder), check=True,
                    stdout=subprocess.DEVNULL, stderr=(folder / "bare.log").open("w"))
     result = json.loads(out.read_text())
     return {"rate": result["articles"] / result["seconds"],
-            "cpu_ms": (_children_cpu() - cpu) * 1000 / result["articles"]}
+            "cpu_ms": (_children_cpu() - cpu) * 1000 / result["articles"],
+            "thread_ms": _thread_cpu(folder) * 1000 / result["articles"]}
 
 
 def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | None, *, inline: bool = False
@@ -159,10 +195,13 @@ def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | No
     """`scrapy crawl hlj_people` into db; articles stored and the run's span."""
     settings = [arg for name, value in CONCURRENCY.items() for arg in ("-s", f"{name}={int(value)}")]
     settings += ["-s", "HLJNEWS_PARSE_PROCESSES=0"] if inline else []
+    from crawler.settings import EXTENSIONS  # the project's, with the clock added (-s replaces the whole setting)
+
+    settings += ["-s", f"EXTENSIONS={json.dumps({**EXTENSIONS, SPAN_CLOCK: 0})}"]
     cpu = _children_cpu()
     command = [*(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", "scrapy", "crawl", "hlj_people",
                "-s", f"HLJNEWS_DB={db}", *settings]
-    subprocess.run([sys.executable, *command], env=_env(server), cwd=ROOT, check=True,
+    subprocess.run([sys.executable, *command], env=_env(server, folder), cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL, stderr=(folder / "pipeline.log").open("w"))
     from storage import open_archive
 
@@ -170,7 +209,8 @@ def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | No
         run = archive.runs(site="hlj_people", limit=1)[0]
     seconds = (run["finished_at"] - run["started_at"]).total_seconds()
     return {"articles": run["pages_new"], "rate": run["pages_new"] / seconds, "failed": run["pages_failed"],
-            "status": run["status"], "cpu_ms": (_children_cpu() - cpu) * 1000 / max(1, run["pages_new"])}
+            "status": run["status"], "cpu_ms": (_children_cpu() - cpu) * 1000 / max(1, run["pages_new"]),
+            "thread_ms": _thread_cpu(folder) * 1000 / max(1, run["pages_new"])}
 
 
 def _children_cpu() -> float:
@@ -178,10 +218,15 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _env(server: MirrorServer) -> dict[str, str]:
+def _thread_cpu(folder: Path) -> float:
+    """The crawl thread's CPU seconds from spider opened to closed, as the crawl's SpanClock wrote them."""
+    return float(json.loads((folder / "span.json").read_text())["thread_cpu"])
+
+
+def _env(server: MirrorServer, folder: Path) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if "proxy" not in name.lower()}
-    return {**env, "http_proxy": server.proxy_url, "PYTHONPATH": str(ROOT),
-            "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
+    return {**env, "http_proxy": server.proxy_url, "PYTHONPATH": os.pathsep.join((str(ROOT), str(ROOT / "benchmarks"))),
+            "SCRAPY_SETTINGS_MODULE": "crawler.settings", "HLJNEWS_BENCH_SPAN": str(folder / "span.json")}
 
 
 def print_profile(path: Path) -> None:
@@ -215,7 +260,7 @@ def _inclusive(raw: dict, markers: tuple[str, ...]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=3, help="pairs of crawls (bare, ours), alternating")
+    parser.add_argument("--rounds", type=int, default=5, help="pairs of crawls (bare, ours), alternating")
     parser.add_argument("--inline", action="store_true",
                         help="also crawl with HLJNEWS_PARSE_PROCESSES=0 each round (no parse process)")
     parser.add_argument("--profile", metavar="FILE", type=Path,
@@ -229,24 +274,29 @@ def main() -> None:
         urls = build_mirror(folder / "pages", options.articles)
         print(f"mirror: {len(urls):,} hlj_people articles ({len(seed_articles(BUNDLED_PAGES))} seed pages cloned), "
               f"{len(CHANNELS) * LIST_PAGES} list pages; concurrency 16, no delay, robots.txt obeyed")
-        print(f"{'round':<6} {'bare Scrapy':>14} {'hlj_people':>14} {'ratio':>6}   CPU ms/article bare, ours")
-        ratios, inline_ratios = [], []
+        print(f"{'round':<6} {'bare Scrapy':>14} {'hlj_people':>14} {'ratio':>6}   CPU ms/article bare, ours "
+              "(processes; crawl thread)")
+        ratios, inline_ratios, thread_ratios = [], [], []
         with MirrorServer(Mirror(folder / "pages")) as server:
             for n in range(options.rounds):
                 bare = run_bare(server, folder)
                 ours = run_pipeline(server, folder, str(folder / f"bench{n}.sqlite3"), None)
                 ratios.append(ours["rate"] / bare["rate"])
+                thread_ratios.append(bare["thread_ms"] / ours["thread_ms"])
                 print(f"{n + 1:<6} {bare['rate']:7.0f} art/s {ours['rate']:7.0f} art/s {ratios[-1]:6.2f}   "
-                      f"{bare['cpu_ms']:.1f}, {ours['cpu_ms']:.1f}  (run {ours['status']}, {ours['articles']:,} "
-                      f"stored, {ours['failed']} failed)")
+                      f"{bare['cpu_ms']:.1f}, {ours['cpu_ms']:.1f}; {bare['thread_ms']:.1f}, {ours['thread_ms']:.1f}  "
+                      f"(run {ours['status']}, {ours['articles']:,} stored, {ours['failed']} failed)")
                 if options.inline:
                     alone = run_pipeline(server, folder, str(folder / f"inline{n}.sqlite3"), None, inline=True)
                     inline_ratios.append(alone["rate"] / bare["rate"])
                     print(f"{'':<6} {'no parse process':>14} {alone['rate']:7.0f} art/s {inline_ratios[-1]:6.2f}   "
-                          f"{'':>3}  {alone['cpu_ms']:.1f}  (run {alone['status']}, {alone['articles']:,} stored)")
+                          f"{'':>3}  {alone['cpu_ms']:.1f}; {alone['thread_ms']:.1f}  (run {alone['status']}, "
+                          f"{alone['articles']:,} stored)")
             if options.profile:
                 run_pipeline(server, folder, str(folder / "profiled.sqlite3"), options.profile.resolve())
         print(f"median ratio {statistics.median(ratios):.2f} of bare Scrapy (target >= 0.8)")
+        print(f"median ratio of crawl-thread CPU per article, bare over ours: {statistics.median(thread_ratios):.2f} "
+              "(the rate ours' crawl thread would allow with a core of its own)")
         if inline_ratios:
             print(f"median ratio without a parse process {statistics.median(inline_ratios):.2f}")
         if options.profile:
