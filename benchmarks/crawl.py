@@ -46,6 +46,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from crawler.settings import EXTENSIONS as PROJECT_EXTENSIONS  # noqa: E402
 from mirror import BUNDLED_PAGES, Mirror, MirrorServer  # noqa: E402  (after sys.path)
 
 HOST = "hlj.people.com.cn"
@@ -53,7 +54,8 @@ CHANNELS = ("220027", "220024", "220075", "338553")
 LIST_PAGES = 5  # per channel: the index and four following pages (HLJNEWS_MAX_LIST_PAGES' default)
 ARTICLE = re.compile(r"^c(?P<channel>\d+)-(?P<id>\d{8})\.html$")
 LIST_URL = re.compile(rf"^http://{re.escape(HOST)}/GB/\d+/index\d*\.html$")
-ARTICLE_URL = re.compile(rf"^http://{re.escape(HOST)}/n2/\d{{4}}/\d{{4}}/c\d+-\d+\.html$")
+ARTICLE_PATH = r"/n2/\d{4}/\d{4}/c\d+-"  # then the article's id and .html
+ARTICLE_URL = re.compile(rf"^http://{re.escape(HOST)}{ARTICLE_PATH}\d+\.html$")
 SPAN_CLOCK = "crawl.SpanClock"  # this module, as the crawls import it (benchmarks/ is on their PYTHONPATH)
 CONCURRENCY = {"CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "DOWNLOAD_DELAY": 0,
                "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": True}
@@ -102,8 +104,8 @@ def _cloned(page: bytes, old: str, new: str) -> bytes:
     """The seed page with its id replaced by the clone's, except in links to the seed article itself: a
     sidebar's hot list names the seed as it names other articles, and on the live site every article page of
     the hour shows the same list (replaced there too, each clone would show a hot list of its own)."""
-    link_to_seed = rb"/n\d?/\d{4}/\d{4}/c\d+-" + old.encode() + rb"\.html"
-    return re.sub(b"(" + link_to_seed + b")|" + old.encode(), lambda match: match[1] or new.encode(), page)
+    link_to_seed_or_id = rf"({ARTICLE_PATH}{old}\.html)|{old}".encode()
+    return re.sub(link_to_seed_or_id, lambda match: match[1] or new.encode(), page)
 
 
 def _list_page(template: bytes, channel: str, page: int, urls: list[str]) -> bytes:
@@ -119,8 +121,9 @@ def _list_page(template: bytes, channel: str, page: int, urls: list[str]) -> byt
 
 
 class SpanClock:
-    """Scrapy extension for both crawls: the crawl thread's CPU seconds and the wall seconds from spider opened to
-    closed, written as JSON to $HLJNEWS_BENCH_SPAN (the crawl thread is the reactor's: the one opening the spider)."""
+    """Scrapy extension for both crawls: the wall seconds (the baseline's span) and the crawl thread's CPU seconds
+    from spider opened to closed, written as JSON to $HLJNEWS_BENCH_SPAN (the crawl thread is the reactor's: the
+    one opening the spider)."""
 
     def __init__(self, crawler: Any) -> None:
         from scrapy import signals
@@ -144,7 +147,6 @@ class SpanClock:
 def bare_child(out: str) -> None:
     """The baseline crawl (run in a child process: Twisted's reactor starts once per process)."""
     import scrapy
-    from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
     class Bare(scrapy.Spider):
@@ -161,22 +163,13 @@ def bare_child(out: str) -> None:
                 if LIST_URL.match(url) or ARTICLE_URL.match(url):
                     yield scrapy.Request(url)
 
-    span = {}
     settings = {**CONCURRENCY, "USER_AGENT": "hljnews-bench", "LOG_LEVEL": "INFO", "TELNETCONSOLE_ENABLED": False,
-                "COOKIES_ENABLED": False, "EXTENSIONS": {SPAN_CLOCK: 0}}
+                "COOKIES_ENABLED": False, "EXTENSIONS": {SPAN_CLOCK: 0}}  # the clock times its span
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(Bare)
-    def opened() -> None:
-        span["opened"] = time.monotonic()
-
-    def closed() -> None:
-        span["closed"] = time.monotonic()
-
-    crawler.signals.connect(opened, signal=signals.spider_opened)  # held here: signals keep weak references
-    crawler.signals.connect(closed, signal=signals.spider_closed)
     process.crawl(crawler)
     process.start()
-    Path(out).write_text(json.dumps({"articles": crawler.spider.articles, "seconds": span["closed"] - span["opened"]}))
+    Path(out).write_text(json.dumps({"articles": crawler.spider.articles}))
 
 
 def run_bare(server: MirrorServer, folder: Path) -> dict[str, float]:
@@ -184,10 +177,9 @@ def run_bare(server: MirrorServer, folder: Path) -> dict[str, float]:
     out, cpu = folder / "bare.json", _children_cpu()
     subprocess.run([sys.executable, __file__, "--bare-child", str(out)], env=_env(server, folder), check=True,
                    stdout=subprocess.DEVNULL, stderr=(folder / "bare.log").open("w"))
-    result = json.loads(out.read_text())
-    return {"rate": result["articles"] / result["seconds"],
-            "cpu_ms": (_children_cpu() - cpu) * 1000 / result["articles"],
-            "thread_ms": _thread_cpu(folder) * 1000 / result["articles"]}
+    articles, span = json.loads(out.read_text())["articles"], _span(folder)
+    return {"rate": articles / span["seconds"], "cpu_ms": (_children_cpu() - cpu) * 1000 / articles,
+            "thread_ms": span["thread_cpu"] * 1000 / articles}
 
 
 def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | None, *, inline: bool = False
@@ -195,9 +187,7 @@ def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | No
     """`scrapy crawl hlj_people` into db; articles stored and the run's span."""
     settings = [arg for name, value in CONCURRENCY.items() for arg in ("-s", f"{name}={int(value)}")]
     settings += ["-s", "HLJNEWS_PARSE_PROCESSES=0"] if inline else []
-    from crawler.settings import EXTENSIONS  # the project's, with the clock added (-s replaces the whole setting)
-
-    settings += ["-s", f"EXTENSIONS={json.dumps({**EXTENSIONS, SPAN_CLOCK: 0})}"]
+    settings += ["-s", f"EXTENSIONS={json.dumps({**PROJECT_EXTENSIONS, SPAN_CLOCK: 0})}"]  # -s replaces the whole dict
     cpu = _children_cpu()
     command = [*(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", "scrapy", "crawl", "hlj_people",
                "-s", f"HLJNEWS_DB={db}", *settings]
@@ -210,7 +200,7 @@ def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | No
     seconds = (run["finished_at"] - run["started_at"]).total_seconds()
     return {"articles": run["pages_new"], "rate": run["pages_new"] / seconds, "failed": run["pages_failed"],
             "status": run["status"], "cpu_ms": (_children_cpu() - cpu) * 1000 / max(1, run["pages_new"]),
-            "thread_ms": _thread_cpu(folder) * 1000 / max(1, run["pages_new"])}
+            "thread_ms": _span(folder)["thread_cpu"] * 1000 / max(1, run["pages_new"])}
 
 
 def _children_cpu() -> float:
@@ -218,9 +208,9 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _thread_cpu(folder: Path) -> float:
-    """The crawl thread's CPU seconds from spider opened to closed, as the crawl's SpanClock wrote them."""
-    return float(json.loads((folder / "span.json").read_text())["thread_cpu"])
+def _span(folder: Path) -> dict[str, float]:
+    """The last crawl's span as its SpanClock wrote it: wall seconds and the crawl thread's CPU seconds."""
+    return json.loads((folder / "span.json").read_text())
 
 
 def _env(server: MirrorServer, folder: Path) -> dict[str, str]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
-from crawler.models import Page
+from crawler.models import Page, ParsedPage
 from crawler.sites.registry import builtin_site
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,7 +16,6 @@ def _crawl_benchmark() -> ModuleType:
     spec = importlib.util.spec_from_file_location("crawl_benchmark", ROOT / "benchmarks" / "crawl.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)
     spec.loader.exec_module(module)
     return module
 
@@ -28,7 +26,7 @@ def test_clones_are_distinct_articles_whose_sidebar_is_the_seeds(tmp_path: Path)
     urls = bench.build_mirror(tmp_path, 2 * len(seeds))
     site = builtin_site("hlj_people")
 
-    def parsed(url: str, root: Path) -> object:
+    def parsed(url: str, root: Path) -> ParsedPage:
         path = root / bench.HOST / url.removeprefix(f"http://{bench.HOST}/")
         return site.parse_page(Page(url, path.read_bytes(), {"content-type": "text/html; charset=GB2312"}))
 
