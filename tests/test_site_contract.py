@@ -174,7 +174,9 @@ def test_parsing_the_bytes_reads_the_same_document_as_parsing_the_decoded_text(p
     assert [e.tag for e in from_bytes.iter()] == [e.tag for e in from_text.iter()]
 
 
-JOIN_BASES = ("http://hlj.people.com.cn/n2/2021/0715/c220024-34830127.html", "https://www.news.cn/a/b.htm?x=1#f", "")
+JOIN_BASES = ("http://hlj.people.com.cn/n2/2021/0715/c220024-34830127.html", "https://www.news.cn/a/b.htm?x=1#f", "",
+              "http://h", "https://h:8080?q", "http://h#f", "HTTP://h/a", "http://u@h/a", "http://h:/a",
+              "http://[::1]/a", "ftp://h/a", "//h/a", "/a/b", "http://h/a/../b", "http://h;p/a")
 
 
 @pytest.mark.parametrize("href", [
@@ -182,6 +184,8 @@ JOIN_BASES = ("http://hlj.people.com.cn/n2/2021/0715/c220024-34830127.html", "ht
     "http://h/a/../b//c", "HTTP://h/a", "http://h/a?", "http://h/a#", "http://h/a;", "http://u@h/a", "http://h:/a",
     "http://h/a b", "http://h/a\tb", "http://[::1]/a", "//h/a", "/a/b.html", "b.html", "?page=2", "#top", "",
     "http://h/%E4%B8%AD?q=1#x", "https://h/a:b@c!$&'()*+,=~_-.", "javascript:void(0)",
+    "/", "/a/", "/a//b", "//", "/./a", "/a/.", "/a/..", "/a/../b", "/.a/..b/...", "/a;p", "/a?", "/a?q", "/a#",
+    "/a b", "/a\tb", "/中", "/a:b", "/%2e%2e/a", "/a/b.html/",
 ])
 def test_join_url_is_urljoin(href: str) -> None:
     for base in JOIN_BASES:
@@ -193,7 +197,7 @@ def test_join_url_is_urljoin_on_random_links() -> None:
     chosen = random.Random(13)
     for _ in range(20_000):
         href = "".join(chosen.choice(pieces) for _ in range(chosen.randint(0, 10)))
-        href = chosen.choice(["", "http://", "https://"]) + href
+        href = chosen.choice(["", "http://", "https://", "/"]) + href
         base = chosen.choice(JOIN_BASES)
         try:
             expected = urljoin(base, href)

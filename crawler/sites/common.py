@@ -65,10 +65,22 @@ class MetaTags:
 _PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~!$&'()*+,=:@%/-]*)?")
 
 
+# The scheme and host of a plain http(s) base URL, up to where its path, query or fragment starts.
+_PLAIN_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?=[/?#]|$)")
+# A plain root-relative path: segments of the characters above, none empty, "." or "..", no "?", "#" or ";";
+# urljoin puts it after the base's origin unchanged.
+_PLAIN_ROOT_PATH = re.compile(r"(?:/(?!\.\.?(?:/|$))[A-Za-z0-9._~!$&'()*+,=:@%-]+)+/?")
+
+
 def join_url(base: str, href: str) -> str:
-    """``urljoin(base, href)``, without parsing both when ``href`` is already a plain absolute URL (most links of
-    a hot list or channel list are; urljoin costs more than the rest of reading such a link)."""
-    return href if _PLAIN_ABSOLUTE.fullmatch(href) else urljoin(base, href)
+    """``urljoin(base, href)``, without parsing both when ``href`` is already a plain absolute URL or a plain
+    root-relative path on a plain base (most links of a hot list or channel list are one or the other; urljoin
+    costs more than the rest of reading such a link)."""
+    if _PLAIN_ABSOLUTE.fullmatch(href):
+        return href
+    if href[:1] == "/" and _PLAIN_ROOT_PATH.fullmatch(href) and (origin := _PLAIN_ORIGIN.match(base)):
+        return origin[0] + href
+    return urljoin(base, href)
 
 
 def text_of(element: html.HtmlElement) -> str:
