@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 
-__all__ = ["declared_charsets", "decode_html", "page_codec"]
+__all__ = ["declared_charsets", "decode_html", "is_utf8_with_non_ascii", "page_codec"]
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([-\w.:]+)", re.IGNORECASE)
@@ -43,7 +43,7 @@ def decode_html(body: bytes, headers: dict[str, str]) -> str:
 
 def page_codec(body: bytes, headers: dict[str, str]) -> str | None:
     """The Python codec that decodes the whole page without error (BOM-less), or None when none does."""
-    if _is_utf8_with_non_ascii(body):
+    if is_utf8_with_non_ascii(body):
         return "utf-8"
     for codec in _candidates(body, headers):
         try:
@@ -93,7 +93,8 @@ def _codec(name: str) -> str | None:
         return None
 
 
-def _is_utf8_with_non_ascii(body: bytes) -> bool:
+def is_utf8_with_non_ascii(body: bytes) -> bool:
+    """Valid UTF-8 with at least one non-ASCII character: the page is UTF-8, whatever it declares."""
     if body.isascii():
         return False
     try:

@@ -1,0 +1,78 @@
+"""crawler/html.py parses a page in a checked codec as declared and trusts libxml2's error log to say whether
+every byte decoded: that holds only where libxml2 refuses exactly the bytes Python's codec refuses."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+import crawler.html as parsing
+from crawler.html import LIBXML2_CHECKED_CODECS, parse_html
+from crawler.models import Page
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HEADERS = {"content-type": "text/html; charset=GB2312"}
+
+
+def page_with(inner: bytes) -> Page:
+    return Page("http://hlj.people.com.cn/n2/a.html", b"<html><body><p>" + "中文".encode("gbk") + inner
+                + b"x</p></body></html>", HEADERS)
+
+
+def python_decodes(page: Page, codec: str) -> bool:
+    try:
+        page.body.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def byte_sequences() -> list[bytes]:
+    """Every 1- and 2-byte sequence, and 4-byte ones around GB18030's four-byte ranges, seeded."""
+    chosen = random.Random(18030)
+    sequences = [bytes([a]) for a in range(256)]
+    sequences += [bytes([a, b]) for a in range(0x80, 0x100) for b in range(0x20, 0x100)]
+    sequences += [bytes([chosen.randrange(0x80, 0x100), chosen.randrange(0x2f, 0x3b), chosen.randrange(0x7f, 0x100),
+                         chosen.randrange(0x2f, 0x3b)]) for _ in range(20_000)]
+    return sequences
+
+
+@pytest.mark.parametrize("codec", sorted(LIBXML2_CHECKED_CODECS))
+def test_libxml2_refuses_exactly_the_bytes_python_refuses(codec: str) -> None:
+    assert parsing.libxml2_reports_bad_bytes(codec)
+    refused = 0
+    for sequence in byte_sequences():
+        page = page_with(sequence)
+        by_libxml2 = parsing._parse_as_declared(page) is not None
+        assert by_libxml2 == python_decodes(page, codec), sequence.hex()
+        refused += not by_libxml2
+    assert refused > 1000  # the sample holds bad sequences, not only good ones
+
+
+def test_a_stray_byte_loses_no_text_after_it() -> None:
+    body = (FIXTURES / "hlj_people" / "seed_article.html").read_bytes()
+    at = body.index("。".encode("gbk"), len(body) // 2)
+    broken = Page("http://hlj.people.com.cn/n2/a.html", body[:at] + b"\x80" + body[at:], HEADERS)
+    assert parsing._parse_as_declared(broken) is None  # refused: parsed from Python's decode instead
+    whole = parse_html(Page(broken.url, body, HEADERS)).text_content()
+    kept = parse_html(broken).text_content()
+    assert "\ufffd" in kept
+    assert kept.replace("\ufffd", "") == whole  # libxml2 alone would have stopped at the byte
+
+
+def test_a_libxml2_that_misses_bad_bytes_gets_pages_checked_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = Page("http://hlj.people.com.cn/n2/a.html", (FIXTURES / "hlj_people" / "seed_article.html").read_bytes(),
+                HEADERS)
+    expected = parse_html(page).text_content()
+    assert parsing._parse_as_declared(page) is not None
+    # a "bad" sample that decodes: as if this libxml2 let a bad byte through
+    monkeypatch.setattr(parsing, "_BAD_SAMPLES", (*parsing._BAD_SAMPLES, "<p>好</p>".encode("gbk")))
+    parsing.libxml2_reports_bad_bytes.cache_clear()
+    try:
+        assert not parsing.libxml2_reports_bad_bytes("gb18030")
+        assert parsing._parse_as_declared(page) is None
+        assert parse_html(page).text_content() == expected
+    finally:
+        parsing.libxml2_reports_bad_bytes.cache_clear()
