@@ -172,6 +172,8 @@ class _Output:
     def __init__(self, fd: int, process: _ParseProcess) -> None:
         self.fd = fd
         self.process = process
+        # Read into once: os.read(fd, PIPE_BYTES) would allocate (and the kernel zero) a fresh MiB on every call.
+        self._chunk = bytearray(PIPE_BYTES)
         fdesc.setNonBlocking(fd)
 
     def fileno(self) -> int:
@@ -180,14 +182,15 @@ class _Output:
     def doRead(self) -> Failure | None:
         # twisted.internet.fdesc.readFromFD, but PIPE_BYTES at a time: everything the process has answered
         try:
-            data = os.read(self.fd, PIPE_BYTES)
+            size = os.readv(self.fd, [self._chunk])
         except (BlockingIOError, InterruptedError):
             return None
         except OSError:
             return CONNECTION_LOST
-        if not data:
+        if not size:
             return CONNECTION_DONE
-        self.process.outReceived(data)
+        with memoryview(self._chunk) as chunk:
+            self.process.outReceived(chunk[:size])  # copied there, before the next read reuses the chunk
         return None
 
     def connectionLost(self, reason: Failure) -> None:
@@ -224,7 +227,7 @@ class _ParseProcess(ProcessProtocol):
         self._watch_oldest()
         return answered
 
-    def outReceived(self, data: bytes) -> None:
+    def outReceived(self, data: bytes | memoryview) -> None:
         self._buffer += data
         while len(self._buffer) >= FRAME.size:
             (size,) = FRAME.unpack_from(self._buffer)
