@@ -225,7 +225,7 @@ def print_profile(path: Path) -> None:
     total = stats.total_tt  # type: ignore[attr-defined]
     areas = {"site parsing (crawler/sites, html, text)": ("crawler/sites/", "crawler/html.py", "crawler/text/"),
              "archive pipeline (crawler/pipelines.py)": ("crawler/pipelines.py",),
-             "storage (storage/)": ("storage/",), "raw page compression (zlib)": ("zlib",)}
+             "storage (storage/)": ("storage/",), "raw page compression (zstd)": ("ZstdCompressor",)}
     raw = stats.stats  # type: ignore[attr-defined]
     print(f"\nprofile of `scrapy crawl hlj_people`: {total:.1f} s CPU in the crawl process; inclusive time by area")
     for area, markers in areas.items():

@@ -1,9 +1,8 @@
-"""Raw page bytes: kept compressed (zlib) once per distinct content of a URL, handed back decompressed."""
+"""Raw page bytes: kept compressed (storage/packing.py) once per distinct content of a URL, handed back as fetched."""
 
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -11,7 +10,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Row, bindparam, func, insert, select, text, update
 
 from storage.errors import StorageError
-from storage.packing import PackedBody, body_sha256, compress_body
+from storage.packing import CODEC, PackedBody, body_sha256, compress_body, decompress_body
 from storage.runs import run_site
 from storage.schema import raw_pages
 
@@ -43,11 +42,13 @@ def save_raw_pages(conn: Connection, pages: Sequence[RawSave]) -> None:
 
 def _rounds(pages: Sequence[RawSave]) -> Iterator[list[RawSave]]:
     round_: list[RawSave] = []
+    urls: set[str] = set()
     for page in pages:
-        if any(page.url == earlier.url for earlier in round_):
+        if page.url in urls:
             yield round_
-            round_ = []
+            round_, urls = [], set()
         round_.append(page)
+        urls.add(page.url)
     if round_:
         yield round_
 
@@ -69,8 +70,9 @@ def _save_round(conn: Connection, pages: list[RawSave]) -> None:
             continue
         if page.site is None and page.run_id not in sites:
             sites[page.run_id] = run_site(conn, page.run_id)
+        body, codec = _compressed(page)
         rows.append({"url": page.url, "site": page.site or sites[page.run_id], "status": page.status,
-                     "headers": dict(page.headers), "body": _compressed(page), "compression": "zlib",
+                     "headers": dict(page.headers), "body": body, "compression": codec,
                      "size": len(page.body), "sha256": digest, "fetched_at": page.fetched,
                      "last_fetched_at": page.fetched, "run_id": page.run_id})
     if moved:
@@ -79,8 +81,9 @@ def _save_round(conn: Connection, pages: list[RawSave]) -> None:
         conn.execute(insert(raw_pages), rows)
 
 
-def _compressed(page: RawSave) -> bytes:
-    return page.packed.compressed if page.packed else compress_body(page.body)
+def _compressed(page: RawSave) -> tuple[bytes, str]:
+    """The body as stored and the codec that packed it."""
+    return (page.packed.compressed, page.packed.codec) if page.packed else (compress_body(page.body), CODEC)
 
 
 def latest_ids(conn: Connection, site: str | None, url: str | None = None) -> list[int]:
@@ -101,9 +104,10 @@ def by_ids(conn: Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
 
 def _raw_page_dict(row: Row[Any]) -> dict[str, Any]:
     data = dict(row._mapping)
-    if data.pop("compression") != "zlib":
-        raise StorageError(f"raw page {row.id}: unknown compression")
-    data["body"] = zlib.decompress(row.body)
+    try:
+        data["body"] = decompress_body(data.pop("compression"), row.body)
+    except ValueError as error:
+        raise StorageError(f"raw page {row.id} cannot be read: {error}") from None
     return data
 
 

@@ -6,9 +6,11 @@ import hashlib
 import zlib
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine
+import pytest
+import zstandard
+from sqlalchemy import create_engine, text
 
-from storage import Archive, pack_body
+from storage import Archive, StorageError, pack_body
 
 FETCHED_AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 LATER = FETCHED_AT + timedelta(hours=1)
@@ -19,11 +21,25 @@ ENTRIES = [{"rank": r, "title": f"热点新闻 {r}", "url": f"https://hlj.people
 
 
 def _stored_bodies(archive: Archive) -> list[bytes]:
+    return [body for body, _codec in _stored_rows(archive)]
+
+
+def _stored_rows(archive: Archive) -> list[tuple[bytes, str]]:
+    """(body, compression) of every raw_pages row, read with plain SQL."""
     engine = create_engine(archive.engine.url)
     with engine.connect() as conn:
-        bodies = list(conn.exec_driver_sql("SELECT body FROM raw_pages ORDER BY id").scalars())
+        rows = [tuple(row) for row in conn.exec_driver_sql("SELECT body, compression FROM raw_pages ORDER BY id")]
     engine.dispose()
-    return bodies
+    return rows
+
+
+def _set_row(archive: Archive, body: bytes, compression: str) -> None:
+    """Rewrite the one raw_pages row's stored bytes and codec, as an older version (or damage) left them."""
+    engine = create_engine(archive.engine.url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE raw_pages SET body = :body, compression = :compression"),
+                     {"body": body, "compression": compression})
+    engine.dispose()
 
 
 def test_raw_page_round_trips_byte_exact_and_is_compressed(archive: Archive) -> None:
@@ -34,9 +50,32 @@ def test_raw_page_round_trips_byte_exact_and_is_compressed(archive: Archive) -> 
     assert page["status"] == 200
     assert page["site"] == "hlj_people"
     assert page["fetched_at"].isoformat() == "2026-11-28T10:00:00+08:00"
-    [stored] = _stored_bodies(archive)
+    [(stored, codec)] = _stored_rows(archive)
+    assert codec == "zstd"
     assert len(stored) < len(BODY) / 5
-    assert zlib.decompress(stored) == BODY
+    assert zstandard.ZstdDecompressor().decompress(stored) == BODY  # any zstd reader gets the page back
+
+
+def test_a_row_kept_before_zstd_reads_back_as_fetched(archive: Archive) -> None:
+    archive.save_raw_page(URL, BODY, HEADERS, FETCHED_AT)
+    _set_row(archive, zlib.compress(BODY, 3), "zlib")
+    assert archive.raw_page(URL)["body"] == BODY
+    archive.save_raw_page(URL, BODY, HEADERS, LATER)  # the same bytes: still recognised, no second row
+    assert archive.counts()["raw_pages"] == 1
+
+
+@pytest.mark.parametrize(("body", "compression", "message"), [
+    (b"\x28\xb5\x2f\xfd garbage", "zstd", "raw page 1 cannot be read: damaged zstd data"),
+    (b"not zlib", "zlib", "raw page 1 cannot be read: damaged zlib data"),
+    (b"whatever", "brotli", "raw page 1 cannot be read: unknown compression 'brotli' (this archive reads zstd, zlib)"),
+])
+def test_a_row_that_cannot_be_unpacked_is_one_clear_error(archive: Archive, body: bytes, compression: str,
+                                                          message: str) -> None:
+    archive.save_raw_page(URL, BODY, HEADERS, FETCHED_AT)
+    _set_row(archive, body, compression)
+    with pytest.raises(StorageError) as refused:
+        archive.raw_page(URL)
+    assert str(refused.value).startswith(message)
 
 
 def test_same_bytes_keep_one_row_and_changed_bytes_add_one(archive: Archive) -> None:
@@ -52,7 +91,8 @@ def test_same_bytes_keep_one_row_and_changed_bytes_add_one(archive: Archive) -> 
 def test_a_body_packed_before_the_batch_is_stored_as_one_packed_there_and_still_deduplicated(
         archive: Archive) -> None:
     packed = pack_body(BODY)
-    assert packed.sha256 == hashlib.sha256(BODY).hexdigest() and zlib.decompress(packed.compressed) == BODY
+    assert packed.sha256 == hashlib.sha256(BODY).hexdigest() and packed.codec == "zstd"
+    assert zstandard.ZstdDecompressor().decompress(packed.compressed) == BODY
     batch = archive.batch()
     batch.save_raw_page(URL, BODY, HEADERS, FETCHED_AT, site="hlj_people", packed=packed)
     batch.save_raw_page(URL, BODY, HEADERS, LATER, site="hlj_people")  # the same bytes, not packed: one row

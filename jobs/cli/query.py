@@ -195,7 +195,7 @@ def _export_cell(value: Any) -> Any:
 def raw(page: str, db: str | None, output: Path | None) -> None:
     """Write the stored bytes of a page (raw_pages id, or URL: its newest copy), exactly as fetched.
 
-    The archive keeps them zlib-compressed; this hands them back decompressed, in the page's own charset.
+    The archive keeps them compressed; this hands them back decompressed, in the page's own charset.
 
     Example: hljnews raw http://hlj.people.com.cn/n2/2021/0716/c220027-34832561.html > page.html
     """
