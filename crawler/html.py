@@ -79,6 +79,11 @@ def _parse_as_declared(page: Page) -> html.HtmlElement | None:
     codec = declared[0] if declared else None
     if codec not in LIBXML2_CHECKED_CODECS or b"<" not in page.body or not libxml2_reports_bad_bytes(codec):
         return None
+    if not page.body[-3:].isascii():
+        # Maybe cut off inside a character (a truncated download): libxml2 drops such a tail without a word
+        # once it has met certain markup errors (a second <body>). Every cut sequence leaves a byte >= 0x80
+        # in the last three.
+        return None
     parser = _parser(codec)
     try:
         root = html.document_fromstring(page.body, parser=parser)
@@ -91,10 +96,10 @@ def _lost_bytes(parser: html.HTMLParser) -> bool:
     return any(error.type == _BAD_BYTES for error in parser.error_log)
 
 
-# Pages libxml2 must refuse for the check above to hold: a stray byte, a sequence cut short, one at the very end,
-# and one after more than the hundred markup errors libxml2 reports at most.
-_BAD_SAMPLES = (b"<p>a\x80b</p>", b"<p>a\xffb</p>", b"<p>a\x81\x30\x81b</p>", b"<p>a\x81",
-                b"<p>" + b"<p></x>" * 150 + b"a\x81\x30b</p>")
+# Pages libxml2 must refuse for the check above to hold: a stray byte, a sequence cut short, and one after more
+# than the hundred markup errors libxml2 reports at most (and past the 8 KiB it decodes ahead of the parse).
+_BAD_SAMPLES = (b"<p>a\x80b</p>", b"<p>a\xffb</p>", b"<p>a\x81\x30\x81b</p>",
+                b"<p>" + b"<p></x>" * 1500 + b"a\x81\x30b</p>")
 
 
 @functools.cache

@@ -189,8 +189,8 @@ class _Output:
             return CONNECTION_LOST
         if not size:
             return CONNECTION_DONE
-        with memoryview(self._chunk) as chunk:
-            self.process.outReceived(chunk[:size])  # copied there, before the next read reuses the chunk
+        with memoryview(self._chunk)[:size] as data:
+            self.process.outReceived(data)  # copied there, before the next read reuses the chunk
         return None
 
     def connectionLost(self, reason: Failure) -> None:

@@ -145,7 +145,7 @@ class Archive(MonitoringMethods):
 
     def save_raw_page(self, url: str, body: bytes, headers: Mapping[str, str], fetched_at: datetime, *,
                       run_id: int | None = None, status: int = 200, site: str | None = None) -> None:
-        """Keep the page's bytes (zlib) unless the latest stored copy of this URL has the same sha256."""
+        """Keep the page's bytes (compressed) unless the latest stored copy of this URL has the same sha256."""
         fetched = require_instant(fetched_at, "fetched_at")
         self._db.write(lambda conn: raw_pages.save_raw_page(conn, url, body, headers, fetched, run_id, status, site))
 

@@ -44,17 +44,22 @@ def compress_body(body: bytes) -> bytes:
     return _codecs().compressor.compress(body)
 
 
-def decompress_body(codec: str, data: bytes) -> bytes:
-    """The bytes a row of that codec was packed from; ValueError for a codec this archive does not know and for
-    data that is not what the codec wrote."""
+def unpack_body(codec: str, data: bytes, size: int, sha256: str) -> bytes:
+    """The bytes a row was packed from (its codec, stored bytes, size and sha256); ValueError for a codec this
+    archive does not know and for bytes that do not unpack to the page they were packed from."""
     try:
         if codec == "zstd":
-            return _codecs().decompressor.decompress(data)
-        if codec == "zlib":
-            return zlib.decompress(data)
+            # max_output_size: a frame written without its content size (another zstd writer) still unpacks
+            body = _codecs().decompressor.decompress(data, max_output_size=max(size, 1))
+        elif codec == "zlib":
+            body = zlib.decompress(data)
+        else:
+            raise ValueError(f"unknown compression {codec!r} (this archive reads {', '.join(CODECS)})")
     except (zstandard.ZstdError, zlib.error) as error:
         raise ValueError(f"damaged {codec} data: {error}") from None
-    raise ValueError(f"unknown compression {codec!r} (this archive reads {', '.join(CODECS)})")
+    if len(body) != size or body_sha256(body) != sha256:  # a flipped bit zstd's own checksum could miss
+        raise ValueError(f"damaged {codec} data: the bytes do not match the page's size and sha256")
+    return body
 
 
 class _Codecs(threading.local):
@@ -62,7 +67,8 @@ class _Codecs(threading.local):
     threads."""
 
     def __init__(self) -> None:
-        self.compressor = zstandard.ZstdCompressor(level=LEVEL)  # writes the content size: decompress needs it
+        # the content size (a reader needs no size hint) and a checksum of the frame (4 bytes)
+        self.compressor = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
         self.decompressor = zstandard.ZstdDecompressor()
 
 

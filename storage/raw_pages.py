@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Row, bindparam, func, insert, select, text, update
 
 from storage.errors import StorageError
-from storage.packing import CODEC, PackedBody, body_sha256, compress_body, decompress_body
+from storage.packing import CODEC, PackedBody, body_sha256, compress_body, unpack_body
 from storage.runs import run_site
 from storage.schema import raw_pages
 
@@ -105,7 +105,7 @@ def by_ids(conn: Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
 def _raw_page_dict(row: Row[Any]) -> dict[str, Any]:
     data = dict(row._mapping)
     try:
-        data["body"] = decompress_body(data.pop("compression"), row.body)
+        data["body"] = unpack_body(data.pop("compression"), row.body, row.size, row.sha256)
     except ValueError as error:
         raise StorageError(f"raw page {row.id} cannot be read: {error}") from None
     return data

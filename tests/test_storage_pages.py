@@ -64,6 +64,24 @@ def test_a_row_kept_before_zstd_reads_back_as_fetched(archive: Archive) -> None:
     assert archive.counts()["raw_pages"] == 1
 
 
+def test_a_flipped_bit_in_a_stored_page_is_an_error_never_other_bytes(archive: Archive) -> None:
+    archive.save_raw_page(URL, BODY, HEADERS, FETCHED_AT)
+    [(stored, _codec)] = _stored_rows(archive)
+    for bit in range(0, len(stored) * 8, 37):  # every 37th bit: header, blocks and checksum alike
+        damaged = bytearray(stored)
+        damaged[bit // 8] ^= 1 << bit % 8
+        _set_row(archive, bytes(damaged), "zstd")
+        with pytest.raises(StorageError, match="damaged zstd data"):
+            archive.raw_page(URL)
+
+
+def test_a_zstd_frame_without_its_content_size_reads_back(archive: Archive) -> None:
+    archive.save_raw_page(URL, BODY, HEADERS, FETCHED_AT)
+    streamed = zstandard.ZstdCompressor(write_content_size=False).compressobj()  # as a streaming writer leaves it
+    _set_row(archive, streamed.compress(BODY) + streamed.flush(), "zstd")
+    assert archive.raw_page(URL)["body"] == BODY
+
+
 @pytest.mark.parametrize(("body", "compression", "message"), [
     (b"\x28\xb5\x2f\xfd garbage", "zstd", "raw page 1 cannot be read: damaged zstd data"),
     (b"not zlib", "zlib", "raw page 1 cannot be read: damaged zlib data"),
