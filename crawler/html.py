@@ -15,7 +15,7 @@ from lxml import etree, html
 
 from crawler.errors import ParseError
 from crawler.models import Page
-from crawler.text.decoding import declared_charsets, decode_html, is_utf8_with_non_ascii, page_codec
+from crawler.text.decoding import candidate_codecs, decode_html, first_decoding, is_utf8_with_non_ascii
 
 __all__ = ["not_html_reason", "parse_html"]
 
@@ -50,10 +50,11 @@ def parse_html(page: Page) -> html.HtmlElement | None:
         return _parse_text(page, decode_html(page.body, page.headers))
     if is_utf8_with_non_ascii(page.body):
         return _parse_bytes(page, "utf-8")
-    root = _parse_as_declared(page)
+    candidates = candidate_codecs(page.body, page.headers)
+    root = _parse_in(page, candidates[0])
     if root is not None:
         return root
-    codec = page_codec(page.body, page.headers)
+    codec = first_decoding(page.body, candidates)  # checked in Python, each candidate in turn
     if codec is not None:
         return _parse_bytes(page, codec)
     return _parse_text(page, decode_html(page.body, page.headers))
@@ -67,16 +68,14 @@ def _blank(body: bytes) -> bool:
 # Codecs whose bad bytes libxml2 refuses exactly where Python's codec does (every 1- and 2-byte sequence and
 # thousands of 4-byte ones: tests/test_html_parsing.py), so a page in one of them is parsed as declared and the
 # parser's error log says whether every byte decoded. Decoding the page in Python first, only to check it, cost
-# a tenth of hlj_people's parse. Other codecs are checked in Python (page_codec) before libxml2 sees the page.
+# a tenth of hlj_people's parse. Other codecs are checked in Python (first_decoding) before libxml2 sees the page.
 LIBXML2_CHECKED_CODECS = frozenset({"gb18030"})
 _BAD_BYTES = etree.ErrorTypes.ERR_INVALID_ENCODING  # libxml2 stops there: the rest of the page would be lost
 
 
-def _parse_as_declared(page: Page) -> html.HtmlElement | None:
-    """The tree of a page in the codec it declares first, if that is a checked codec and libxml2 decoded every
-    byte; None otherwise (the page is then checked in Python)."""
-    declared = declared_charsets(page.body, page.headers)
-    codec = declared[0] if declared else None
+def _parse_in(page: Page, codec: str) -> html.HtmlElement | None:
+    """The tree of the page in its likeliest codec, if that is a checked codec and libxml2 decoded every byte;
+    None otherwise (the page is then checked in Python)."""
     if codec not in LIBXML2_CHECKED_CODECS or b"<" not in page.body or not libxml2_reports_bad_bytes(codec):
         return None
     if not page.body[-3:].isascii():

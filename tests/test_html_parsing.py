@@ -45,7 +45,7 @@ def test_libxml2_refuses_exactly_the_bytes_python_refuses(codec: str) -> None:
     refused = 0
     for sequence in byte_sequences():
         page = page_with(sequence)
-        by_libxml2 = parsing._parse_as_declared(page) is not None
+        by_libxml2 = parsing._parse_in(page, codec) is not None
         assert by_libxml2 == python_decodes(page, codec), sequence.hex()
         refused += not by_libxml2
     assert refused > 1000  # the sample holds bad sequences, not only good ones
@@ -55,7 +55,7 @@ def test_a_stray_byte_loses_no_text_after_it() -> None:
     body = (FIXTURES / "hlj_people" / "seed_article.html").read_bytes()
     at = body.index("。".encode("gbk"), len(body) // 2)
     broken = Page("http://hlj.people.com.cn/n2/a.html", body[:at] + b"\x80" + body[at:], HEADERS)
-    assert parsing._parse_as_declared(broken) is None  # refused: parsed from Python's decode instead
+    assert parsing._parse_in(broken, "gb18030") is None  # refused: parsed from Python's decode instead
     whole = parse_html(Page(broken.url, body, HEADERS)).text_content()
     kept = parse_html(broken).text_content()
     assert "\ufffd" in kept
@@ -66,13 +66,13 @@ def test_a_libxml2_that_misses_bad_bytes_gets_pages_checked_in_python(monkeypatc
     page = Page("http://hlj.people.com.cn/n2/a.html", (FIXTURES / "hlj_people" / "seed_article.html").read_bytes(),
                 HEADERS)
     expected = parse_html(page).text_content()
-    assert parsing._parse_as_declared(page) is not None
+    assert parsing._parse_in(page, "gb18030") is not None
     # a "bad" sample that decodes: as if this libxml2 let a bad byte through
     monkeypatch.setattr(parsing, "_BAD_SAMPLES", (*parsing._BAD_SAMPLES, "<p>好</p>".encode("gbk")))
     parsing.libxml2_reports_bad_bytes.cache_clear()
     try:
         assert not parsing.libxml2_reports_bad_bytes("gb18030")
-        assert parsing._parse_as_declared(page) is None
+        assert parsing._parse_in(page, "gb18030") is None
         assert parse_html(page).text_content() == expected
     finally:
         parsing.libxml2_reports_bad_bytes.cache_clear()
@@ -85,7 +85,7 @@ def test_a_page_cut_off_anywhere_reads_as_python_s_check_would_have_it(monkeypat
     cuts = [Page("http://hlj.people.com.cn/n2/a.html", body[:end], HEADERS) for end in range(200, len(body), 61)]
     assert sum(not python_decodes(cut, "gb18030") for cut in cuts) > 30  # dozens end inside a character
     new = [parse_html(cut) for cut in cuts]
-    monkeypatch.setattr(parsing, "_parse_as_declared", lambda page: None)  # the check in Python, as before
+    monkeypatch.setattr(parsing, "_parse_in", lambda page, codec: None)  # the check in Python, as before
     old = [parse_html(cut) for cut in cuts]
     for cut, tree, expected in zip(cuts, new, old, strict=True):
         assert (tree is None) == (expected is None), len(cut.body)

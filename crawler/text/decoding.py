@@ -11,7 +11,8 @@ from __future__ import annotations
 import codecs
 import re
 
-__all__ = ["declared_charsets", "decode_html", "is_utf8_with_non_ascii", "page_codec"]
+__all__ = ["candidate_codecs", "declared_charsets", "decode_html", "first_decoding", "is_utf8_with_non_ascii",
+           "page_codec"]
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([-\w.:]+)", re.IGNORECASE)
@@ -37,7 +38,7 @@ def decode_html(body: bytes, headers: dict[str, str]) -> str:
     codec = page_codec(body, headers)
     if codec is not None:
         return body.decode(codec)
-    candidates = _candidates(body, headers)
+    candidates = candidate_codecs(body, headers)
     return min((body.decode(c, errors="replace") for c in candidates), key=lambda text: text.count("\ufffd"))
 
 
@@ -45,7 +46,12 @@ def page_codec(body: bytes, headers: dict[str, str]) -> str | None:
     """The Python codec that decodes the whole page without error (BOM-less), or None when none does."""
     if is_utf8_with_non_ascii(body):
         return "utf-8"
-    for codec in _candidates(body, headers):
+    return first_decoding(body, candidate_codecs(body, headers))
+
+
+def first_decoding(body: bytes, codecs: list[str]) -> str | None:
+    """The first of codecs that decodes the whole page without error, or None."""
+    for codec in codecs:
         try:
             body.decode(codec)
         except UnicodeDecodeError:
@@ -54,7 +60,9 @@ def page_codec(body: bytes, headers: dict[str, str]) -> str | None:
     return None
 
 
-def _candidates(body: bytes, headers: dict[str, str]) -> list[str]:
+def candidate_codecs(body: bytes, headers: dict[str, str]) -> list[str]:
+    """The codecs a page that is not UTF-8 may be in, most likely first: what it declares, else what the
+    detector finds, then GB18030 and UTF-8."""
     declared = declared_charsets(body, headers)
     detected = [] if declared or body.isascii() else _detected(body)
     return list(dict.fromkeys([*declared, *detected, "gb18030", "utf-8"]))
