@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from storage.errors import StorageError
-from storage.rows import REVISION_FIELDS
+from storage.rows import REVISION_FIELDS, distinct_rounds
 from storage.schema import article_revisions, article_urls, articles, run_pages
 from storage.search import backend_for, index_article, normalize, searchable_title
 from storage.search.filters import ARTICLE_DATE
@@ -54,25 +54,12 @@ def save_articles(conn: Connection, saves: Sequence[ArticleSave], run_id: int | 
     (canonical URL, outcome) pairs before the next round is written (alerts read the articles as saved).
     """
     outcomes: list[str] = []
-    for round_ in _rounds(saves):
+    for round_ in distinct_rounds(saves, key=lambda save: save.row["canonical_url"]):
         done = _save_round(conn, round_, run_id)
         if after_round is not None:
             after_round([(save.row["canonical_url"], outcome) for save, outcome in zip(round_, done, strict=True)])
         outcomes += done
     return outcomes
-
-
-def _rounds(saves: Sequence[ArticleSave]) -> Iterator[list[ArticleSave]]:
-    round_: list[ArticleSave] = []
-    keys: set[str] = set()
-    for save in saves:
-        if save.row["canonical_url"] in keys:
-            yield round_
-            round_, keys = [], set()
-        round_.append(save)
-        keys.add(save.row["canonical_url"])
-    if round_:
-        yield round_
 
 
 def _save_round(conn: Connection, saves: list[ArticleSave], run_id: int | None) -> list[str]:

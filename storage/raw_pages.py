@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Row, bindparam, func, insert, select, text, u
 
 from storage.errors import StorageError
 from storage.packing import CODEC, PackedBody, body_sha256, compress_body, unpack_body
+from storage.rows import distinct_rounds
 from storage.runs import run_site
 from storage.schema import raw_pages
 
@@ -36,21 +37,8 @@ def save_raw_page(conn: Connection, url: str, body: bytes, headers: Mapping[str,
 
 def save_raw_pages(conn: Connection, pages: Sequence[RawSave]) -> None:
     """save_raw_page for many pages in a few statements; a URL coming again in the batch sees its first copy."""
-    for round_ in _rounds(pages):
+    for round_ in distinct_rounds(pages, key=lambda page: page.url):
         _save_round(conn, round_)
-
-
-def _rounds(pages: Sequence[RawSave]) -> Iterator[list[RawSave]]:
-    round_: list[RawSave] = []
-    urls: set[str] = set()
-    for page in pages:
-        if page.url in urls:
-            yield round_
-            round_, urls = [], set()
-        round_.append(page)
-        urls.add(page.url)
-    if round_:
-        yield round_
 
 
 def _save_round(conn: Connection, pages: list[RawSave]) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from storage.errors import StorageError
 from storage.times import optional_instant
@@ -13,6 +13,7 @@ from storage.times import optional_instant
 # Title and text fields make a revision; everything else is metadata, refreshed in place.
 REVISION_FIELDS = ("title", "pretitle", "subtitle", "body")
 MAX_ERROR_CHARS = 2000
+T = TypeVar("T")
 
 
 def article_row(article: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,3 +79,18 @@ def _image(image: Any) -> dict[str, str]:
 def _sha256_json(value: Any) -> str:
     encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()
+
+
+def distinct_rounds(writes: Iterable[T], key: Callable[[T], str]) -> Iterator[list[T]]:
+    """The writes in order, cut into rounds whose keys are distinct: a round is written in a few statements,
+    and a key coming again starts the next round, so the later write sees the earlier one."""
+    round_: list[T] = []
+    keys: set[str] = set()
+    for write in writes:
+        if key(write) in keys:
+            yield round_
+            round_, keys = [], set()
+        round_.append(write)
+        keys.add(key(write))
+    if round_:
+        yield round_
