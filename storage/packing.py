@@ -25,7 +25,7 @@ class PackedBody(NamedTuple):
 
     sha256: str
     compressed: bytes
-    codec: str = CODEC
+    codec: str
 
 
 def pack_body(body: bytes) -> PackedBody:
@@ -41,7 +41,7 @@ def body_sha256(body: bytes) -> str:
 
 def compress_body(body: bytes) -> bytes:
     """The body compressed with CODEC."""
-    return _codecs().compressor.compress(body)
+    return _per_thread.compressor.compress(body)
 
 
 def unpack_body(codec: str, data: bytes, size: int, sha256: str) -> bytes:
@@ -50,7 +50,7 @@ def unpack_body(codec: str, data: bytes, size: int, sha256: str) -> bytes:
     try:
         if codec == "zstd":
             # max_output_size: a frame written without its content size (another zstd writer) still unpacks
-            body = _codecs().decompressor.decompress(data, max_output_size=max(size, 1))
+            body = _per_thread.decompressor.decompress(data, max_output_size=max(size, 1))
         elif codec == "zlib":
             body = zlib.decompress(data)
         else:
@@ -73,7 +73,3 @@ class _Codecs(threading.local):
 
 
 _per_thread = _Codecs()
-
-
-def _codecs() -> _Codecs:
-    return _per_thread
