@@ -17,7 +17,7 @@ from crawler.middlewares.failed_pages import FailedPageMiddleware
 from crawler.responses import NotHtmlError
 from crawler.signals import raw_page_fetched
 from crawler.spiderloader import spider_class
-from crawler.spiders.site import SiteSpider
+from crawler.spiders.site import HOT_LIST_REPEAT, SiteSpider
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hlj_people"
 GBK_HEADERS = {"Content-Type": "text/html; charset=GB2312"}
@@ -99,6 +99,23 @@ def test_article_page_yields_the_article_its_hot_list_and_keeps_the_raw_bytes() 
     assert [(page.body, kind) for page, kind in kept] == [((FIXTURES / "seed_article.html").read_bytes(), "article")]
     (hot,) = [i for i in output if isinstance(i, HotListItem)]
     assert [e.title for e in hot.entries] == [e["title"] for e in SEED["hot_list"]]
+
+
+def test_an_unchanged_hot_list_goes_on_again_only_after_hot_list_repeat_pages() -> None:
+    """The archive keeps one snapshot per change, so the spider spares the crawl an item per page; a changed
+    list goes on at once, an unchanged one again after HOT_LIST_REPEAT pages (in case its write was lost)."""
+    spider = make_spider()
+    seed_body = (FIXTURES / "seed_article.html").read_bytes()
+    last_title = SEED["hot_list"][-1]["title"]
+    changed = response_for(SEED).replace(body=seed_body.replace(last_title.encode("gbk"), "另一条新闻".encode("gbk")))
+    pages = [response_for(SEED)] * (HOT_LIST_REPEAT + 2) + [changed, response_for(SEED)]
+    passed_on = [(n, item.entries[-1].title) for n, response in enumerate(pages)
+                 for item in spider.parse_article(response) if isinstance(item, HotListItem)]
+    assert passed_on == [(0, last_title), (HOT_LIST_REPEAT + 1, last_title), (HOT_LIST_REPEAT + 2, "另一条新闻"),
+                         (HOT_LIST_REPEAT + 3, last_title)]
+    articles = [item for response in pages[:3] for item in spider.parse_article(response)
+                if isinstance(item, ArticleItem)]
+    assert len(articles) == 3  # the article of every page goes on, whatever its hot list
 
 
 def test_multi_page_article_is_fetched_page_by_page_and_joined() -> None:

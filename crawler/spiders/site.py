@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from crawler.errors import ParseError
 from crawler.items import ArticleItem, FailedPageItem, HotListItem
-from crawler.models import Article, Page, ParsedPage
+from crawler.models import Article, HotEntry, Page, ParsedPage
 from crawler.parse_pool import PARSE_FAILED, PARSED_ELSEWHERE
 from crawler.redirects import REDIRECT_STATUSES, next_hop
 from crawler.resolver import allow_private_addresses
@@ -37,6 +37,11 @@ REDIRECTED_FROM = "hljnews_redirected_from"  # meta key: the URLs that redirecte
 # Redirects are followed by the spider (crawler/redirects.py), not by Scrapy's middleware: every hop is checked
 # against the site, and a loop is reported rather than dropped in silence by the duplicate filter.
 _OWN_REDIRECTS = {"dont_redirect": True, "handle_httpstatus_list": sorted(REDIRECT_STATUSES)}
+# Every article page of a site repeats its hot list, and the archive keeps one snapshot per change in a run. So
+# a list unchanged since the last one passed on goes on again only after this many pages have repeated it: an
+# item per page spared (Scrapy's item path and the pipeline: ~5 % of a crawl's thread), and a list whose write
+# the archive lost (a database restarting) is still sent again soon after.
+HOT_LIST_REPEAT = 20
 
 
 @dataclass
@@ -88,6 +93,8 @@ class SiteSpider(scrapy.Spider):
         self.home_hosts = {urlsplit(url).hostname for url in site.start_urls}
         self.known_urls: set[str] = set()  # asked of the archive when the crawl starts
         self._list_requests: Counter[str] = Counter()
+        self._hot_list_sent: tuple[HotEntry, ...] = ()  # the entries of the last hot list passed on
+        self._hot_list_repeats = 0  # pages that repeated it since
 
     @property
     def refresh(self) -> bool:
@@ -246,6 +253,12 @@ class SiteSpider(scrapy.Spider):
 
     def _hot_list_items(self, page: Page, parsed: ParsedPage) -> Iterator[HotListItem]:
         # Pages of other channels on the same domain carry their own channel's hot list, not this site's.
-        if parsed.hot_list and urlsplit(page.url).hostname in self.home_hosts:
-            yield HotListItem(self.site.key, page.url, page.fetched_at, list(parsed.hot_list))
+        if not parsed.hot_list or urlsplit(page.url).hostname not in self.home_hosts:
+            return
+        entries = tuple(parsed.hot_list)
+        if entries == self._hot_list_sent and self._hot_list_repeats < HOT_LIST_REPEAT:
+            self._hot_list_repeats += 1
+            return
+        self._hot_list_sent, self._hot_list_repeats = entries, 0
+        yield HotListItem(self.site.key, page.url, page.fetched_at, list(entries))
 

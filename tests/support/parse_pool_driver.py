@@ -159,6 +159,7 @@ async def spider(pool: ParsePool, site: Any) -> dict[str, Any]:
     crawler = get_crawler(spider_cls, {"HLJNEWS_PARSE_PROCESSES": 1, "HLJNEWS_PARSE_PROCESS_AFTER": 0,
                                        "HLJNEWS_PARSE_TIMEOUT": 60})
     crawler.spider = the_spider = spider_cls.from_crawler(crawler)
+    alone_spider = spider_cls.from_crawler(get_crawler(spider_cls))  # parses each page again, without the pool
     middleware = ParseOffloadMiddleware.from_crawler(crawler)
     middleware.spider_opened()
     assert middleware.pool is not None
@@ -174,7 +175,7 @@ async def spider(pool: ParsePool, site: Any) -> dict[str, Any]:
         through = await middleware.process_response(fetched.request, fetched)
         offloaded += "hljnews_parsed_elsewhere" in through.meta
         pooled, pooled_kept = _spider_output(the_spider, through)
-        alone, alone_kept = _spider_output(the_spider, response(page))
+        alone, alone_kept = _spider_output(alone_spider, response(page))
         packed += sum(page.packed == pack_body(page.body) for page in pooled_kept)
         kept += len(pooled_kept) if "hljnews_parsed_elsewhere" in through.meta else 0
         if pooled != alone or [k.body for k in pooled_kept] != [k.body for k in alone_kept]:
