@@ -16,7 +16,9 @@ and the median ratio is the figure (the machine is shared: single runs vary). CP
 crawl is printed beside: its processes' (start-up and ours' parse process included), then its crawl
 thread's alone (the reactor's thread, spider opened to closed: `SpanClock` below). The second is what the
 crawl thread itself costs, whoever else wants the machine's cores: on two cores ours shares them with its
-parse process and the mirror, and then waits for a core before its crawl thread is busy.
+parse process and the mirror, and then waits for a core before its crawl thread is busy. "busy" is the
+crawl thread's CPU over its span: the bare crawl's below ~100 % means it waited (on the mirror, or for a core),
+so its rate is not Scrapy's alone.
 --inline adds a third crawl to each round: ours with HLJNEWS_PARSE_PROCESSES=0 (every page parsed in the
 crawl process), to show what the parse process buys. --profile also runs ours under cProfile and prints
 where its time goes (and keeps the profile). Fleet throughput (1 and 2 workers, every answer after 50 ms)
@@ -179,7 +181,7 @@ def run_bare(server: MirrorServer, folder: Path) -> dict[str, float]:
                    stdout=subprocess.DEVNULL, stderr=(folder / "bare.log").open("w"))
     articles, span = json.loads(out.read_text())["articles"], _span(folder)
     return {"rate": articles / span["seconds"], "cpu_ms": (_children_cpu() - cpu) * 1000 / articles,
-            "thread_ms": span["thread_cpu"] * 1000 / articles}
+            "thread_ms": span["thread_cpu"] * 1000 / articles, "busy": span["thread_cpu"] / span["seconds"]}
 
 
 def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | None, *, inline: bool = False
@@ -200,7 +202,8 @@ def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | No
     seconds = (run["finished_at"] - run["started_at"]).total_seconds()
     return {"articles": run["pages_new"], "rate": run["pages_new"] / seconds, "failed": run["pages_failed"],
             "status": run["status"], "cpu_ms": (_children_cpu() - cpu) * 1000 / max(1, run["pages_new"]),
-            "thread_ms": _span(folder)["thread_cpu"] * 1000 / max(1, run["pages_new"])}
+            "thread_ms": _span(folder)["thread_cpu"] * 1000 / max(1, run["pages_new"]),
+            "busy": _span(folder)["thread_cpu"] / _span(folder)["seconds"]}
 
 
 def _children_cpu() -> float:
@@ -265,7 +268,7 @@ def main() -> None:
         print(f"mirror: {len(urls):,} hlj_people articles ({len(seed_articles(BUNDLED_PAGES))} seed pages cloned), "
               f"{len(CHANNELS) * LIST_PAGES} list pages; concurrency 16, no delay, robots.txt obeyed")
         print(f"{'round':<6} {'bare Scrapy':>14} {'hlj_people':>14} {'ratio':>6}   CPU ms/article bare, ours "
-              "(processes; crawl thread)")
+              "(processes; crawl thread); crawl thread busy")
         ratios, inline_ratios, thread_ratios = [], [], []
         with MirrorServer(Mirror(folder / "pages")) as server:
             for n in range(options.rounds):
@@ -275,7 +278,8 @@ def main() -> None:
                 thread_ratios.append(bare["thread_ms"] / ours["thread_ms"])
                 print(f"{n + 1:<6} {bare['rate']:7.0f} art/s {ours['rate']:7.0f} art/s {ratios[-1]:6.2f}   "
                       f"{bare['cpu_ms']:.1f}, {ours['cpu_ms']:.1f}; {bare['thread_ms']:.1f}, {ours['thread_ms']:.1f}  "
-                      f"(run {ours['status']}, {ours['articles']:,} stored, {ours['failed']} failed)")
+                      f"busy {bare['busy']:.0%}, {ours['busy']:.0%}  (run {ours['status']}, "
+                      f"{ours['articles']:,} stored, {ours['failed']} failed)")
                 if options.inline:
                     alone = run_pipeline(server, folder, str(folder / f"inline{n}.sqlite3"), None, inline=True)
                     inline_ratios.append(alone["rate"] / bare["rate"])
