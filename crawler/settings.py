@@ -88,6 +88,4 @@ DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.site_boundary.SiteBoundaryMiddlew
                           "crawler.middlewares.parse_offload.ParseOffloadMiddleware": 10}
 # Names resolving to loopback or private addresses are refused unless a site allows them (crawler/resolver.py).
 TWISTED_DNS_RESOLVER = "crawler.resolver.PublicOnlyResolver"
-# GcPace: the garbage collector's young collections a tenth as often while a crawl runs (crawler/gc_pace.py).
-EXTENSIONS = {"crawler.progress.ProgressDisplay": 500, "crawler.one_line_logs.OneLineLogs": 0,
-              "crawler.gc_pace.GcPace": 0}
+EXTENSIONS = {"crawler.progress.ProgressDisplay": 500, "crawler.one_line_logs.OneLineLogs": 0}
