@@ -32,7 +32,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.items import ArticleItem, FailedPageItem, HotListItem, RawPage, article_fields
 from crawler.run_status import ARCHIVE_GONE, LOST_LOCK, UNAVAILABLE_LIMIT, close_explanation, run_status
-from crawler.signals import crawl_started, raw_page_fetched
+from crawler.signals import crawl_started, hot_list_lost, raw_page_fetched
 from storage import Archive, ArchiveUnavailable, CrawlLock, StorageError, WriteBatch, open_archive
 
 logger = logging.getLogger(__name__)
@@ -257,6 +257,8 @@ class ArchivePipeline:
         url, kind = _described(item)
         logger.error("run %s: %s of %s not stored: %s", self.run_id, kind, url, error)
         self._failed(url, f"{kind} not stored: {error}")
+        if isinstance(item, HotListItem):  # the spider sends an unchanged list only now and then: now, again
+            self.crawler.signals.send_catch_log(hot_list_lost, item=item)
         if isinstance(error, ArchiveUnavailable):
             self.unavailable += 1
             if self.unavailable >= UNAVAILABLE_LIMIT and not self._close_reason:

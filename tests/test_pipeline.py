@@ -6,11 +6,14 @@ import logging
 import sqlite3
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+import scrapy
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -20,9 +23,12 @@ from crawler.models import Article, Channel, HotEntry, Image
 from crawler.pipelines import ArchivePipeline
 from crawler.run_status import close_explanation, run_status
 from crawler.spiderloader import spider_class
+from crawler.spiders.site import HOT_LIST_REPEAT
 from storage import open_archive
 from tests.conftest import new_pg_database
 from tests.support.tcp_proxy import TcpProxy
+
+SEED_PAGE = Path(__file__).parent / "fixtures" / "hlj_people" / "seed_article.html"
 
 T0 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 HOT = [HotEntry(rank, f"热点{rank}", f"http://hlj.people.com.cn/n2/{rank}.html") for rank in range(1, 11)]
@@ -175,6 +181,36 @@ def test_repeated_sidebars_are_one_snapshot_without_the_pipeline_deduplicating(s
     pipeline.spider_closed(crawler.spider, "finished")
     with open_archive(sqlite_db) as archive:
         assert archive.counts()["hot_list_snapshots"] == 2
+
+
+def test_a_hot_list_the_archive_could_not_store_goes_again_with_the_next_page_showing_it(sqlite_db: str) -> None:
+    """The spider passes an unchanged hot list on only every HOT_LIST_REPEAT pages; the pipeline tells it of one
+    the archive refused, so the history has the list from the next page on, as when every page sent it."""
+    pipeline, crawler = started(sqlite_db)
+    urls = [f"http://hlj.people.com.cn/n2/2021/0716/c220027-{34832561 + n}.html" for n in range(3)]
+
+    def crawl(url: str) -> None:
+        response = HtmlResponse(url, body=SEED_PAGE.read_bytes(), request=scrapy.Request(url),
+                                headers={"Content-Type": "text/html; charset=GB2312"})
+        for item in crawler.spider.parse_article(response):
+            feed(pipeline, item)
+
+    with sqlite3.connect(sqlite_db) as conn:
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON hot_list_snapshots "
+                     "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    crawl(urls[0])
+    with sqlite3.connect(sqlite_db) as conn:
+        conn.execute("DROP TRIGGER refuse")
+    for url in urls[1:]:
+        crawl(url)
+    pipeline.spider_closed(crawler.spider, "finished")
+    assert HOT_LIST_REPEAT > 1  # else every page would send the list anyway
+    with open_archive(sqlite_db) as archive:
+        assert archive.counts()["hot_list_snapshots"] == 1
+        assert archive.latest_hot_list("hlj_people")["page_url"] == urls[1]
+        run = archive.get_run(pipeline.run_id)
+    assert run["errors"][0].startswith(f"{urls[0]}: hot list not stored")
+    assert (run["pages_new"], run["pages_failed"]) == (3, 1)
 
 
 def test_the_pipeline_writes_nothing_into_the_spider(sqlite_db: str) -> None:

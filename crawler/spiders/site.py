@@ -27,7 +27,7 @@ from crawler.parse_pool import PARSE_FAILED, PARSED_ELSEWHERE
 from crawler.redirects import REDIRECT_STATUSES, next_hop
 from crawler.resolver import allow_private_addresses
 from crawler.responses import describe_failure, page_from_response, raw_page_from
-from crawler.signals import crawl_started, raw_page_fetched
+from crawler.signals import crawl_started, hot_list_lost, raw_page_fetched
 from crawler.sites import Site
 from crawler.sites.registry import load_sites
 from storage import open_archive
@@ -39,8 +39,8 @@ REDIRECTED_FROM = "hljnews_redirected_from"  # meta key: the URLs that redirecte
 _OWN_REDIRECTS = {"dont_redirect": True, "handle_httpstatus_list": sorted(REDIRECT_STATUSES)}
 # Every article page of a site repeats its hot list, and the archive keeps one snapshot per change in a run. So
 # a list unchanged since the last one passed on goes on again only after this many pages have repeated it: an
-# item per page spared (Scrapy's item path and the pipeline: ~5 % of a crawl's thread), and a list whose write
-# the archive lost (a database restarting) is still sent again soon after.
+# item per page spared (Scrapy's item path and the pipeline: ~5 % of a crawl's thread). A list the archive
+# could not store is sent with the next page that shows it (the pipeline's hot_list_lost signal), as before.
 HOT_LIST_REPEAT = 20
 
 
@@ -65,7 +65,9 @@ class SiteSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
         # The site comes from the configuration the settings name (HLJNEWS_CONFIG), read before the spider.
         _, registry = load_sites(crawler.settings.get("HLJNEWS_CONFIG"))
-        return super().from_crawler(crawler, *args, site=registry.get(cls.site_key), **kwargs)
+        spider = super().from_crawler(crawler, *args, site=registry.get(cls.site_key), **kwargs)
+        crawler.signals.connect(spider.hot_list_lost, signal=hot_list_lost)
+        return spider
 
     def __init__(
         self,
@@ -250,6 +252,10 @@ class SiteSpider(scrapy.Spider):
                       if self.mode == "recent" else [])
         self.logger.info("%d articles of %s already archived", len(known), self.site.key)
         return known, recent
+
+    def hot_list_lost(self) -> None:
+        """The archive could not store a hot list: the next page showing it passes it on again."""
+        self._hot_list_sent = ()
 
     def _hot_list_items(self, page: Page, parsed: ParsedPage) -> Iterator[HotListItem]:
         # Pages of other channels on the same domain carry their own channel's hot list, not this site's.
