@@ -16,11 +16,14 @@ import zstandard
 # stores, so this is CPU a crawl at full speed no longer competes with the fetching for.
 CODEC = "zstd"
 LEVEL = 3
-# Level 3 with hash and chain tables of 2^14 entries each, not the 2^16 and 2^15 zstd picks for a page of
-# ~40 KiB: pages come out 0.4 % larger (on the outlets' saved pages), and zstd clears and fills 256 KiB less
-# for each, which stays in the CPU's cache for lxml, parsing the same page next in a crawl's parse process:
-# packing and parsing a page take ~7 % less CPU together (benchmarks/README.md, "Crawl pipeline").
-PARAMETERS = zstandard.ZstdCompressionParameters.from_level(LEVEL, hash_log=14, chain_log=14, write_checksum=1)
+# A page of up to SMALL_PAGE bytes (the outlets' pages are 2-50 KiB) is packed with hash and chain tables of
+# 2^14 entries each, not the 2^16 and 2^15 zstd picks for ~40 KiB: such pages come out 0.4 % larger at most,
+# and zstd clears and fills 256 KiB less for each, which stays in the CPU's cache for lxml, parsing the same
+# page next in a crawl's parse process: packing and parsing take ~7 % less CPU together (benchmarks/README.md,
+# "Crawl pipeline"). A larger page would come out up to ~5 % larger so: it gets zstd's own tables.
+SMALL_PAGE = 128 * 1024
+SMALL_PAGE_PARAMETERS = zstandard.ZstdCompressionParameters.from_level(LEVEL, hash_log=14, chain_log=14,
+                                                                       write_checksum=1)
 CODECS = ("zstd", "zlib")  # what a raw_pages row may name; zlib: rows written before zstd was adopted
 
 
@@ -46,6 +49,8 @@ def body_sha256(body: bytes) -> str:
 
 def compress_body(body: bytes) -> bytes:
     """The body compressed with CODEC."""
+    if len(body) <= SMALL_PAGE:
+        return _per_thread.small_page_compressor.compress(body)
     return _per_thread.compressor.compress(body)
 
 
@@ -68,12 +73,13 @@ def unpack_body(codec: str, data: bytes, size: int, sha256: str) -> bytes:
 
 
 class _Codecs(threading.local):
-    """A compressor and a decompressor per thread: making one costs ~12 us, and neither may be shared between
+    """Compressors and a decompressor per thread: making one costs ~12 us, and none may be shared between
     threads."""
 
     def __init__(self) -> None:
         # the content size (a reader needs no size hint) and a checksum of the frame (4 bytes)
-        self.compressor = zstandard.ZstdCompressor(compression_params=PARAMETERS)
+        self.compressor = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
+        self.small_page_compressor = zstandard.ZstdCompressor(compression_params=SMALL_PAGE_PARAMETERS)
         self.decompressor = zstandard.ZstdDecompressor()
 
 

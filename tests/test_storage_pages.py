@@ -11,6 +11,7 @@ import zstandard
 from sqlalchemy import create_engine, text
 
 from storage import Archive, StorageError, pack_body
+from storage.packing import SMALL_PAGE, unpack_body
 
 FETCHED_AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 LATER = FETCHED_AT + timedelta(hours=1)
@@ -54,6 +55,19 @@ def test_raw_page_round_trips_byte_exact_and_is_compressed(archive: Archive) -> 
     assert codec == "zstd"
     assert len(stored) < len(BODY) / 5
     assert zstandard.ZstdDecompressor().decompress(stored) == BODY  # any zstd reader gets the page back
+
+
+@pytest.mark.parametrize("body", [BODY, ("<html><body>" + "".join(f"<p>黑龙江新闻 {n}</p>" for n in range(20_000))
+                                           + "</body></html>").encode("gbk")], ids=["small page", "large page"])
+def test_a_packed_page_carries_its_size_and_checksum_whatever_its_size(body: bytes) -> None:
+    """Pages up to SMALL_PAGE and larger ones are packed with different zstd tables; any reader unpacks both."""
+    assert (len(body) <= SMALL_PAGE) == (body is BODY)
+    packed = pack_body(body)
+    frame = zstandard.get_frame_parameters(packed.compressed)
+    assert (frame.content_size, frame.has_checksum) == (len(body), True)
+    assert zstandard.ZstdDecompressor().decompress(packed.compressed) == body
+    assert unpack_body(packed.codec, packed.compressed, len(body), packed.sha256) == body
+    assert len(packed.compressed) < len(body) / 4
 
 
 def test_a_row_kept_before_zstd_reads_back_as_fetched(archive: Archive) -> None:
