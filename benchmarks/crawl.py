@@ -199,11 +199,11 @@ def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | No
 
     with open_archive(db) as archive:
         run = archive.runs(site="hlj_people", limit=1)[0]
-    seconds = (run["finished_at"] - run["started_at"]).total_seconds()
+    seconds, span = (run["finished_at"] - run["started_at"]).total_seconds(), _span(folder)
     return {"articles": run["pages_new"], "rate": run["pages_new"] / seconds, "failed": run["pages_failed"],
             "status": run["status"], "cpu_ms": (_children_cpu() - cpu) * 1000 / max(1, run["pages_new"]),
-            "thread_ms": _span(folder)["thread_cpu"] * 1000 / max(1, run["pages_new"]),
-            "busy": _span(folder)["thread_cpu"] / _span(folder)["seconds"]}
+            "thread_ms": span["thread_cpu"] * 1000 / max(1, run["pages_new"]),
+            "busy": span["thread_cpu"] / span["seconds"]}
 
 
 def _children_cpu() -> float:

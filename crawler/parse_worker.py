@@ -60,7 +60,7 @@ def serve(incoming: IO[bytes], outgoing: IO[bytes]) -> None:
     while (page := read_message(incoming)) is not None:
         try:
             message = frame(answer(site, page))
-        except Exception as error:  # an answer that cannot be pickled
+        except Exception as error:  # a body that cannot be packed, an answer that cannot be pickled
             message = frame(("error", f"{type(error).__name__}: {error}"))
         outgoing.write(message)
         outgoing.flush()
