@@ -66,7 +66,7 @@ class SiteSpider(scrapy.Spider):
         # The site comes from the configuration the settings name (HLJNEWS_CONFIG), read before the spider.
         _, registry = load_sites(crawler.settings.get("HLJNEWS_CONFIG"))
         spider = super().from_crawler(crawler, *args, site=registry.get(cls.site_key), **kwargs)
-        crawler.signals.connect(spider.hot_list_lost, signal=hot_list_lost)
+        crawler.signals.connect(spider.forget_hot_list, signal=hot_list_lost)
         return spider
 
     def __init__(
@@ -253,7 +253,7 @@ class SiteSpider(scrapy.Spider):
         self.logger.info("%d articles of %s already archived", len(known), self.site.key)
         return known, recent
 
-    def hot_list_lost(self) -> None:
+    def forget_hot_list(self) -> None:
         """The archive could not store a hot list: the next page showing it passes it on again."""
         self._hot_list_sent = ()
 
