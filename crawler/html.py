@@ -15,7 +15,13 @@ from lxml import etree, html
 
 from crawler.errors import ParseError
 from crawler.models import Page
-from crawler.text.decoding import candidate_codecs, decode_html, first_decoding, is_utf8_with_non_ascii
+from crawler.text.decoding import (
+    candidate_codecs,
+    decode_html,
+    first_decoding,
+    is_utf8_with_non_ascii,
+    least_lossy_decoding,
+)
 
 __all__ = ["not_html_reason", "parse_html"]
 
@@ -57,7 +63,7 @@ def parse_html(page: Page) -> html.HtmlElement | None:
     codec = first_decoding(page.body, candidates)  # checked in Python, each candidate in turn
     if codec is not None:
         return _parse_bytes(page, codec)
-    return _parse_text(page, decode_html(page.body, page.headers))
+    return _parse_text(page, least_lossy_decoding(page.body, candidates))
 
 
 def _blank(body: bytes) -> bool:

@@ -12,7 +12,7 @@ import codecs
 import re
 
 __all__ = ["candidate_codecs", "declared_charsets", "decode_html", "first_decoding", "is_utf8_with_non_ascii",
-           "page_codec"]
+           "least_lossy_decoding", "page_codec"]
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([-\w.:]+)", re.IGNORECASE)
@@ -35,11 +35,16 @@ def decode_html(body: bytes, headers: dict[str, str]) -> str:
     for bom, codec in _BOMS:
         if body.startswith(bom):
             return body.decode(codec, errors="replace")
-    codec = page_codec(body, headers)
-    if codec is not None:
-        return body.decode(codec)
-    candidates = candidate_codecs(body, headers)
-    return min((body.decode(c, errors="replace") for c in candidates), key=lambda text: text.count("\ufffd"))
+    if is_utf8_with_non_ascii(body):
+        return body.decode("utf-8")
+    candidates = candidate_codecs(body, headers)  # read once for both steps below
+    codec = first_decoding(body, candidates)
+    return body.decode(codec) if codec is not None else least_lossy_decoding(body, candidates)
+
+
+def least_lossy_decoding(body: bytes, codecs: list[str]) -> str:
+    """The page decoded, bad bytes replaced, by whichever of codecs (none decodes it whole) loses least text."""
+    return min((body.decode(c, errors="replace") for c in codecs), key=lambda text: text.count("\ufffd"))
 
 
 def page_codec(body: bytes, headers: dict[str, str]) -> str | None:
