@@ -87,10 +87,11 @@ def distinct_rounds(writes: Iterable[T], key: Callable[[T], str]) -> Iterator[li
     round_: list[T] = []
     keys: set[str] = set()
     for write in writes:
-        if key(write) in keys:
+        write_key = key(write)
+        if write_key in keys:
             yield round_
             round_, keys = [], set()
         round_.append(write)
-        keys.add(key(write))
+        keys.add(write_key)
     if round_:
         yield round_
