@@ -17,10 +17,11 @@ import zstandard
 CODEC = "zstd"
 LEVEL = 3
 # A page of up to SMALL_PAGE bytes (the outlets' pages are 2-50 KiB) is packed with hash and chain tables of
-# 2^14 entries each, not the 2^16 and 2^15 zstd picks for ~40 KiB: such pages come out 0.4 % larger at most,
-# and zstd clears and fills 256 KiB less for each, which stays in the CPU's cache for lxml, parsing the same
-# page next in a crawl's parse process: packing and parsing take ~7 % less CPU together (benchmarks/README.md,
-# "Crawl pipeline"). A larger page would come out up to ~5 % larger so: it gets zstd's own tables.
+# 2^14 entries each, not the 2^16 and 2^15 zstd picks for ~40 KiB: the outlets' saved pages come out 0.4 %
+# larger (and 128 KiB of them joined), and zstd clears and fills 256 KiB less for each, which stays in the CPU's
+# cache for lxml, parsing the same page next in a crawl's parse process: packing and parsing take ~7 % less CPU
+# together (benchmarks/README.md, "Crawl pipeline"). Joined to 256 KiB they came out 4.6 % larger so: a larger
+# page gets zstd's own tables.
 SMALL_PAGE = 128 * 1024
 SMALL_PAGE_PARAMETERS = zstandard.ZstdCompressionParameters.from_level(LEVEL, hash_log=14, chain_log=14,
                                                                        write_checksum=1)
