@@ -21,10 +21,11 @@ crawl thread's CPU over its span: the bare crawl's below ~100 % means it waited 
 so its rate is not Scrapy's alone.
 --inline adds a third crawl to each round: ours with HLJNEWS_PARSE_PROCESSES=0 (every page parsed in the
 crawl process), to show what the parse process buys. --profile also runs ours under cProfile and prints
-where its time goes (and keeps the profile). Fleet throughput (1 and 2 workers, every answer after 50 ms)
-is `benchmarks/fleet.py`.
+where its time goes (and keeps the profile). --fleet then measures fleet throughput with 1 and 2 workers
+against a mirror answering every request after 50 ms: it runs `benchmarks/fleet.py` with its defaults
+(needs PostgreSQL and Redis; fleet.py alone takes its own options).
 
-    .venv/bin/python benchmarks/crawl.py --articles 1000 [--profile crawl.prof]
+    .venv/bin/python benchmarks/crawl.py --articles 1000 [--profile crawl.prof] [--fleet]
 """
 
 from __future__ import annotations
@@ -258,6 +259,8 @@ def main() -> None:
                         help="also crawl with HLJNEWS_PARSE_PROCESSES=0 each round (no parse process)")
     parser.add_argument("--profile", metavar="FILE", type=Path,
                         help="also run ours under cProfile, print where its time goes and keep the profile in FILE")
+    parser.add_argument("--fleet", action="store_true",
+                        help="then fleet throughput, 1 and 2 workers, every answer after 50 ms (benchmarks/fleet.py)")
     parser.add_argument("--bare-child", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.bare_child:
@@ -298,6 +301,9 @@ def main() -> None:
     except subprocess.CalledProcessError as error:
         sys.exit(f"a crawl failed ({error}); its log is in {folder}")
     shutil.rmtree(folder, ignore_errors=True)
+    if options.fleet:
+        print()
+        sys.exit(subprocess.run([sys.executable, str(Path(__file__).with_name("fleet.py"))], check=False).returncode)
 
 
 if __name__ == "__main__":
