@@ -190,6 +190,9 @@ def run_pipeline(server: MirrorServer, folder: Path, db: str, profile: Path | No
     """`scrapy crawl hlj_people` into db; articles stored and the run's span."""
     settings = [arg for name, value in CONCURRENCY.items() for arg in ("-s", f"{name}={int(value)}")]
     settings += ["-s", "HLJNEWS_PARSE_PROCESSES=0"] if inline else []
+    # The project's per-run page limit (2,000) would stop a crawl of a mirror that size early, ending it
+    # `truncated` with a few articles unread; the bare spider has no such limit either.
+    settings += ["-s", "CLOSESPIDER_PAGECOUNT=0"]
     settings += ["-s", f"EXTENSIONS={json.dumps({**PROJECT_EXTENSIONS, SPAN_CLOCK: 0})}"]  # -s replaces the whole dict
     cpu = _children_cpu()
     command = [*(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", "scrapy", "crawl", "hlj_people",
