@@ -121,3 +121,17 @@ def test_gram_rows_follow_saves_updates_loads_and_deletes(pg_url: str, engine: E
             conn.execute(text("DELETE FROM articles WHERE id = :id"), {"id": ids[2]})
         assert ids[2] not in _gram_rows(engine)
         assert archive.count_matches("的") == len(scan(articles[:2] + articles[3:], ["的"]))
+
+
+def test_grams_that_array_literals_would_escape_are_stored_as_they_are(pg_url: str, engine: Engine) -> None:
+    # The gram array travels as one separated text (postgresql.GRAM_SEPARATOR): braces, commas, quotes,
+    # backslashes, the word NULL and spaces must come out of the server's split unchanged.
+    odd = {**corpus(1, seed=11)[0], "title": 'a{b},"c"\\d NULL', "body": "e,f{}\\\"g' null\t北 京"}
+    with open_archive(pg_url, create=True) as archive:
+        archive.save_article(odd, fetched_at=SEEN_AT)  # a new article: write_new
+        ids = [row["id"] for row in archive.export_rows()]
+        assert _gram_rows(engine) == _expected_rows([odd], ids)
+        changed = {**odd, "body": odd["body"] + "}{,"}
+        assert archive.save_article(changed, fetched_at=SEEN_AT + timedelta(hours=1)) == "updated"  # write_index
+        assert _gram_rows(engine) == _expected_rows([changed], ids)
+        assert found(archive, '"{b},"') == {odd["canonical_url"]}

@@ -51,9 +51,14 @@ from storage.search.filters import ARTICLE_DATE, filter_clauses
 from storage.search.query import SearchQuery
 from storage.search.textnorm import index_grams
 
-# A gram row takes site and date from the article's row, written first in the same transaction.
+# A gram row takes site and date from the article's row, written first in the same transaction. Its grams
+# travel as one text, joined by GRAM_SEPARATOR, and the server splits them: psycopg dumps a text[] parameter
+# element by element in Python, a quarter of a batched ingest. normalize() drops control characters, so no
+# gram holds the separator (TITLE_MARK, the one control character in the array, is another).
+GRAM_SEPARATOR = "\x1f"
 _GRAMS_ROW = ("INSERT INTO search_grams (article_id, site, dated_at, grams) "
-              "SELECT id, site, coalesce(published_at, first_seen_at), :grams FROM articles WHERE id = :id")
+              "SELECT id, site, coalesce(published_at, first_seen_at), string_to_array(:grams, chr(31)) "
+              "FROM articles WHERE id = :id")
 # A date-order walk reads at most this many articles for a page (each probed with strpos on its text);
 # matches rarer than a page in that many are sorted by date instead.
 WALK_PROBES = 3000
@@ -61,7 +66,7 @@ WALK_PROBES = 3000
 # costs about as much as reading one.
 WALK_SHARE = 0.5
 SAMPLE = 200  # listed matches whose titles estimate how the matches split into title-hit groups
-_GRAMS_PARAM = bindparam("grams", type_=ARRAY(Text))
+_GRAMS_PARAM = bindparam("grams", type_=Text)
 
 
 class PostgreSQLSearch:
@@ -146,8 +151,9 @@ def _listed(conn: Connection, parsed: SearchQuery, filters: dict[str, Any]) -> t
     return total, listed or []
 
 
-def _grams(title: str, body: str) -> list[str]:
-    return sorted(index_grams(title, body))
+def _grams(title: str, body: str) -> str:
+    """The article's gram array as _GRAMS_ROW takes it."""
+    return GRAM_SEPARATOR.join(sorted(index_grams(title, body)))
 
 
 def _through_indexes(conn: Connection) -> None:
