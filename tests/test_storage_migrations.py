@@ -15,11 +15,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, insert, inspect
 
-from storage import normalize, open_archive
+from storage import normalize, open_archive, parse_query
 from storage.engine import create_archive_engine, resolve_url
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.schema import declared_here, metadata
 from tests.support.archive_writer import SITE, sample_article
+from tests.test_search import TERMS, found, scan
+from tests.test_search import corpus as search_corpus
 
 SEEN_AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 PREVIOUS = "0001"
@@ -198,3 +200,27 @@ def test_an_older_archive_gets_the_search_site_index_and_finds_its_old_rows_by_s
             with archive.engine.connect() as conn:
                 indexes = {ix["name"]: ix["column_names"] for ix in inspect(conn).get_indexes("articles")}
             assert indexes["ix_articles_site_id"] == ["site", "id"]
+
+
+def _automerge(db: str) -> dict[str, int]:
+    with sqlite3.connect(db) as conn:
+        return {table: conn.execute(f"SELECT v FROM {table}_config WHERE k = 'automerge'").fetchone()[0]
+                for table in ("articles_fts", "search_short")}
+
+
+def test_fts_tables_merge_eight_segments_at_a_time_and_stay_exact_across_merges(tmp_path: Path) -> None:
+    db = str(tmp_path / "archive.sqlite3")
+    articles = search_corpus(90, seed=13)
+    with open_archive(db, create=True) as archive:
+        assert _automerge(db) == {"articles_fts": 8, "search_short": 8}
+        for start in range(0, len(articles), 3):  # a segment per commit: 30 of them, merged eight at a time
+            archive.save_articles(articles[start:start + 3], fetched_at=SEEN_AT)
+        for term in TERMS:
+            assert found(archive, term) == scan(articles, list(parse_query(term).terms)), term
+    engine = create_archive_engine(resolve_url(db))
+    with engine.begin() as conn:
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0010")
+    engine.dispose()
+    assert _automerge(db) == {"articles_fts": 4, "search_short": 4}  # FTS5's default
