@@ -173,12 +173,7 @@ def test_the_conversion_downgrades_back_to_the_old_text(tmp_path: Path) -> None:
     db = _v1_copy(tmp_path)
     before = _raw_values(db)
     open_archive(db).close()
-    engine = create_archive_engine(resolve_url(db))
-    with engine.begin() as conn:
-        config = alembic_config()
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0004")
-    engine.dispose()
+    _downgrade(db, "0004")
     after = _raw_values(db)
     for key, old in before.items():
         if key[2] in TIME_COLUMNS.get(key[0], ()):
@@ -217,10 +212,14 @@ def test_fts_tables_merge_eight_segments_at_a_time_and_stay_exact_across_merges(
             archive.save_articles(articles[start:start + 3], fetched_at=SEEN_AT)
         for term in TERMS:
             assert found(archive, term) == scan(articles, list(parse_query(term).terms)), term
+    _downgrade(db, "0010")
+    assert _automerge(db) == {"articles_fts": 4, "search_short": 4}  # FTS5's default
+
+
+def _downgrade(db: str, revision: str) -> None:
     engine = create_archive_engine(resolve_url(db))
     with engine.begin() as conn:
         config = alembic_config()
         config.attributes["connection"] = conn
-        command.downgrade(config, "0010")
+        command.downgrade(config, revision)
     engine.dispose()
-    assert _automerge(db) == {"articles_fts": 4, "search_short": 4}  # FTS5's default
