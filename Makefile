@@ -43,7 +43,7 @@ e2e-deps:
 lint: venv
 	$(BIN)/ruff check .
 
-bench: venv  ## every benchmark in benchmarks/
+bench: venv  ## the benchmarks that need no service and no large archive (the others: README)
 	$(BIN)/python benchmarks/parse_speed.py
 	$(BIN)/python benchmarks/quality.py
 	$(BIN)/python benchmarks/watch.py

@@ -305,7 +305,7 @@ def main() -> None:
         sys.exit(f"a crawl failed ({error}); its log is in {folder}")
     shutil.rmtree(folder, ignore_errors=True)
     if options.fleet:
-        print()
+        print(flush=True)  # before fleet.py writes to the same output
         sys.exit(subprocess.run([sys.executable, str(Path(__file__).with_name("fleet.py"))], check=False).returncode)
 
 

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -198,7 +199,7 @@ def test_an_older_archive_gets_the_search_site_index_and_finds_its_old_rows_by_s
 
 
 def _automerge(db: str) -> dict[str, int]:
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         return {table: conn.execute(f"SELECT v FROM {table}_config WHERE k = 'automerge'").fetchone()[0]
                 for table in ("articles_fts", "search_short")}
 

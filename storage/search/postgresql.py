@@ -53,12 +53,13 @@ from storage.search.textnorm import index_grams
 
 # A gram row takes site and date from the article's row, written first in the same transaction. Its grams
 # travel as one text, joined by GRAM_SEPARATOR, and the server splits them: psycopg dumps a text[] parameter
-# element by element in Python, a quarter of a batched ingest. normalize() drops control characters, so no
-# gram holds the separator (TITLE_MARK, the one control character in the array, is another).
+# element by element in Python, a quarter of a batched ingest. normalize() turns control characters into a
+# space (\x1f is whitespace to Python) or drops them, so no gram holds the separator (TITLE_MARK, the one
+# control character in the array, is another).
 GRAM_SEPARATOR = "\x1f"
 _GRAMS_ROW = ("INSERT INTO search_grams (article_id, site, dated_at, grams) "
-              "SELECT id, site, coalesce(published_at, first_seen_at), string_to_array(:grams, chr(31)) "
-              "FROM articles WHERE id = :id")
+              "SELECT id, site, coalesce(published_at, first_seen_at), "
+              f"string_to_array(:grams, chr({ord(GRAM_SEPARATOR)})) FROM articles WHERE id = :id")
 # A date-order walk reads at most this many articles for a page (each probed with strpos on its text);
 # matches rarer than a page in that many are sorted by date instead.
 WALK_PROBES = 3000
