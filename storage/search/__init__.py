@@ -23,9 +23,6 @@ from storage.search.textnorm import normalize
 class SearchBackend(Protocol):
     """What a database's search provides: its index, kept in the writing transaction, and its queries."""
 
-    def create_index(self, conn: Connection) -> None:
-        """Create the index structures beside search_text (run by a migration)."""
-
     def write_index(self, conn: Connection, article_id: int, title: str, body: str, old: tuple[str, str] | None
                     ) -> None:
         """Store an article's normalised title and body (`old`: what search_text held, if anything)."""

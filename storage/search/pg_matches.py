@@ -43,13 +43,6 @@ from storage.search.textnorm import term_grams, title_term_grams
 search_grams = Table("search_grams", MetaData(), Column("article_id", Integer, primary_key=True),
                      Column("site", String(100)), Column("dated_at", DateTime(timezone=True)),
                      Column("grams", ARRAY(Text)))
-INDEX_DDL = (
-    "CREATE TABLE search_grams (article_id integer NOT NULL, site varchar(100) NOT NULL, "
-    "dated_at timestamptz NOT NULL, grams text[] NOT NULL, CONSTRAINT pk_search_grams PRIMARY KEY (article_id), "
-    "CONSTRAINT fk_search_grams_article_id_articles FOREIGN KEY (article_id) REFERENCES articles (id) "
-    "ON DELETE CASCADE) WITH (toast_tuple_target = 128)",
-    "CREATE INDEX ix_search_grams_grams ON search_grams USING gin (grams)",
-)
 NEAR = ("site", "since", "until")  # the filters search_grams answers itself
 
 

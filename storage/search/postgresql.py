@@ -73,11 +73,6 @@ _GRAMS_PARAM = bindparam("grams", type_=Text)
 class PostgreSQLSearch:
     """The SearchBackend of PostgreSQL archives."""
 
-    def create_index(self, conn: Connection) -> None:
-        """The gram table and its GIN index."""
-        for statement in matches.INDEX_DDL:
-            conn.exec_driver_sql(statement)
-
     def write_index(self, conn: Connection, article_id: int, title: str, body: str, old: tuple[str, str] | None
                     ) -> None:
         """Upsert the article's normalised text and its grams."""

@@ -15,7 +15,6 @@ from sqlalchemy import Connection, Integer, Select, case, column, func, literal_
 from sqlalchemy import table as sql_table
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.errors import StorageError
 from storage.schema import articles, search_text
 from storage.search import planning
 from storage.search.filters import ARTICLE_DATE, filter_clauses
@@ -24,27 +23,12 @@ from storage.search.query import SearchQuery
 from storage.search.textnorm import short_grams
 
 WALK_FROM = 2000  # more matches than this: read them off the date index rather than sort them
-# articles_fts takes its rows' text from `articles` (so sqlite-utils and Datasette find it for that table)
-# but is filled with the normalised text of search_text; search_short keeps no text at all.
-INDEX_DDL = (
-    f"CREATE VIRTUAL TABLE {TRIGRAM_TABLE} USING fts5(title, body, content=\"articles\", content_rowid=\"id\", "
-    "tokenize='trigram')",
-    f"CREATE VIRTUAL TABLE {SHORT_TABLE} USING fts5(title, body, content='', "
-    "tokenize='unicode61 remove_diacritics 0', prefix='1')",
-    # Segments merged eight at a time, not FTS5's four: less rewriting during batched ingest (migration 0011).
-    *(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', 8)" for table in (TRIGRAM_TABLE, SHORT_TABLE)),
-)
 
 
 class SQLiteSearch:
-    """The SearchBackend of SQLite archives."""
-
-    def create_index(self, conn: Connection) -> None:
-        """The FTS5 tables (empty)."""
-        if sqlite3.sqlite_version_info < (3, 34):
-            raise StorageError(f"SQLite {sqlite3.sqlite_version} lacks the FTS5 trigram tokenizer (need 3.34+)")
-        for statement in INDEX_DDL:
-            conn.exec_driver_sql(statement)
+    """The SearchBackend of SQLite archives. Its FTS5 tables are made by migrations 0003, 0005 and 0011:
+    articles_fts takes its rows' text from `articles` (so sqlite-utils and Datasette find it for that table) but
+    is filled with the normalised text of search_text; search_short keeps no text at all."""
 
     def write_index(self, conn: Connection, article_id: int, title: str, body: str, old: tuple[str, str] | None
                     ) -> None:
