@@ -139,7 +139,7 @@ def _insert_new(conn: Connection, saves: list[ArticleSave]) -> dict[str, int]:
     rows = [{**save.row, "revision": 1, "first_seen_at": save.fetched, "last_fetched_at": save.fetched}
             for save in saves]
     # A plain executemany, then the ids by canonical URL (unique): with RETURNING, SQLAlchemy sends the rows as
-    # one multi-row statement each time, which psycopg cannot cache and parses anew (~10 % of a batched ingest).
+    # one multi-row statement each time, which psycopg cannot cache and parses anew (12 % of a batched ingest).
     conn.execute(insert(articles), rows)
     keys = [save.row["canonical_url"] for save in saves]
     query = select(articles.c.canonical_url, articles.c.id).where(articles.c.canonical_url.in_(keys))
