@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from storage.schema import articles
-from storage.search.textnorm import normalize, normalized_offsets
+from storage.search.textnorm import normalize, normalized_offsets, source_index
 
 SNIPPET_CHARS = 40  # context each side of the first match
 RESULT_COLUMNS = (articles.c.id, articles.c.site, articles.c.url, articles.c.title, articles.c.body,
@@ -45,7 +44,7 @@ def snippet(text_: str, terms: tuple[str, ...], marks: tuple[str, str] = ("[", "
     if not hits:
         return ""
     # Map back to text_ only around the first match: normalize works per character, so prefixes line up.
-    first = _source_index(text_, hits[0][0])
+    first = source_index(text_, hits[0][0])  # text_ was normalised just above, as source_index needs
     start, end = max(0, first - SNIPPET_CHARS), min(len(text_), first + SNIPPET_CHARS * 2)
     base, offsets = len(normalize(text_[:start])), [start + i for i in normalized_offsets(text_[start:end])]
     out, cursor = [], start
@@ -60,13 +59,6 @@ def snippet(text_: str, terms: tuple[str, ...], marks: tuple[str, str] = ("[", "
     out.append(text_[cursor:end])
     body = "".join(out).replace("\n", " ")
     return ("…" if start else "") + body + ("…" if end < len(text_) else "")
-
-
-def _source_index(text_: str, index: int) -> int:
-    """The index in text_ of the character that produced normalize(text_)[index]."""
-    if len(normalize(text_[:index])) == index < len(normalize(text_[:index + 1])):
-        return index  # everything before it normalised one to one: the usual case
-    return bisect_right(range(len(text_) + 1), index, key=lambda k: len(normalize(text_[:k]))) - 1
 
 
 def _all_positions(haystack: str, needle: str) -> Iterator[int]:

@@ -35,10 +35,13 @@ def _t2s_characters() -> dict[str, str]:
 
 
 class _CharMap(dict[int, str]):
-    """str.translate table filled on first use of each code point."""
+    """str.translate table filled on first use of each code point; it notes the characters that do not map to
+    exactly one (_UNEVEN), which are all that source_index has to step over."""
 
     def __missing__(self, code: int) -> str:
         self[code] = value = _fold(chr(code))
+        if len(value) != 1:
+            _UNEVEN.add(chr(code))
         return value
 
 
@@ -52,7 +55,9 @@ def _fold(char: str) -> str:
     return "".join(table.get(c, c) for c in folded)
 
 
+_UNEVEN: set[str] = set()
 _CHARMAP = _CharMap()
+_uneven_pattern: tuple[int, re.Pattern[str]] = (0, re.compile("(?!)"))  # (len(_UNEVEN) then, a class of them)
 
 
 def normalize(text: str) -> str:
@@ -67,6 +72,34 @@ def normalized_offsets(text: str) -> list[int]:
         offsets.extend([index] * len(_CHARMAP[ord(char)]))
     offsets.append(len(text))
     return offsets
+
+
+def source_index(text: str, index: int) -> int:
+    """The index in `text` of the character that produced normalize(text)[index] (past the end: len(text)).
+
+    `text` must have been normalised before (that notes its uneven characters). Only those are visited: a
+    match deep in a long body costs a regex scan, not a normalisation of every prefix.
+    """
+    shift = 0  # len(normalize(text[:j])) - j, for j up to the uneven character at hand
+    for match in _uneven().finditer(text):
+        at = match.start()
+        if at + shift > index:
+            break
+        width = len(_CHARMAP[ord(text[at])])
+        if index < at + shift + width:
+            return at
+        shift += width - 1
+    return min(index - shift, len(text))
+
+
+def _uneven() -> re.Pattern[str]:
+    """A pattern matching any uneven character seen so far (rebuilt only when one more has been seen)."""
+    global _uneven_pattern
+    size, pattern = _uneven_pattern
+    if size != len(_UNEVEN):
+        chars = sorted(_UNEVEN)  # a copy: another thread may be adding
+        _uneven_pattern = size, pattern = len(chars), re.compile("[" + "".join(map(re.escape, chars)) + "]")
+    return pattern
 
 
 def is_word_char(char: str) -> bool:
