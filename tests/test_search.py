@@ -105,8 +105,11 @@ def test_exclusions_with_every_kind_of_filter(filled, monkeypatch: pytest.Monkey
              ({"author": "王五"}, [a for a in articles if "王五" in a["authors"]]),
              ({"source": "新华", "site": "site2"}, [a for a in articles if a["source"] == "新华网"
                                                      and a["site"] == "site2"])]
-    for rank_limit in (planning.RANK_LIMIT, 3):  # then every set is too large to score
+    # Then every set is too large to score; and with a sample smaller than that (as SAMPLE is in use), the
+    # sample a large total comes with is not taken for the whole set.
+    for rank_limit, sample in ((planning.RANK_LIMIT, postgresql_search.SAMPLE), (3, postgresql_search.SAMPLE), (3, 2)):
         monkeypatch.setattr(planning, "RANK_LIMIT", rank_limit)
+        monkeypatch.setattr(postgresql_search, "SAMPLE", sample)
         for filters, kept in cases:
             for query in ["冰 -的", "的 -冰 -哈尔滨", "黑龙江 -养老服务", "冰雪 -冰雪", "的 -c++"]:
                 parsed = parse_query(query)
