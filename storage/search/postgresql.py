@@ -68,6 +68,10 @@ WALK_PROBES = 3000
 WALK_SHARE = 0.5
 SAMPLE = 200  # listed matches whose titles estimate how the matches split into title-hit groups
 _GRAMS_PARAM = bindparam("grams", type_=Text)
+# Constant statements run as they are (exec_driver_sql): no statement object to build, key and look up per search.
+_THROUGH_INDEXES = ("SELECT set_config('enable_seqscan', 'off', true), "
+                    "set_config('max_parallel_workers_per_gather', '0', true)")
+_ARTICLES_ESTIMATE = "SELECT reltuples::bigint FROM pg_class WHERE oid = 'articles'::regclass"
 
 
 class PostgreSQLSearch:
@@ -155,8 +159,7 @@ def _grams(title: str, body: str) -> str:
 def _through_indexes(conn: Connection) -> None:
     """For the rest of this transaction: no sequential scans (PostgreSQL underrates detoasting a gram array)
     and no parallel workers (their start-up costs more than these short statements gain on a busy server)."""
-    conn.execute(text("SELECT set_config('enable_seqscan', 'off', true), "
-                      "set_config('max_parallel_workers_per_gather', '0', true)"))
+    conn.exec_driver_sql(_THROUGH_INDEXES)
 
 
 def _small_page(conn: Connection, parsed: SearchQuery, ids: list[int], sort: str, limit: int, offset: int
@@ -230,7 +233,7 @@ def _walked_articles(conn: Connection, filters: dict[str, Any]) -> int:
         within = select(articles.c.id).where(*filter_clauses(filters, matches.author)).compile(dialect=conn.dialect)
         plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {within}", within.params).scalar()
         return int(plan[0]["Plan"]["Plan Rows"])
-    return conn.scalar(text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'articles'::regclass")) or 0
+    return conn.exec_driver_sql(_ARTICLES_ESTIMATE).scalar() or 0
 
 
 def _walk(conn: Connection, parsed: SearchQuery, filters: dict[str, Any], group: int | None, need: int,
