@@ -14,14 +14,14 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, insert, inspect
+from sqlalchemy import MetaData, insert, inspect, text
 
 from storage import normalize, open_archive, parse_query
 from storage.engine import create_archive_engine, resolve_url
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.schema import declared_here, metadata
 from tests.support.archive_writer import SITE, sample_article
-from tests.test_search import TERMS, found, scan
+from tests.test_search import PHRASES, TERMS, found, scan
 from tests.test_search import corpus as search_corpus
 
 SEEN_AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
@@ -224,3 +224,39 @@ def _downgrade(db: str, revision: str) -> None:
         config.attributes["connection"] = conn
         command.downgrade(config, revision)
     engine.dispose()
+
+
+def _compression(db_url: str, *where: str) -> list[str | None]:
+    """What pg_attribute declares for the long columns (l: LZ4, "": the server's default), or, with `where`, the
+    method each gram array matching it was stored with."""
+    engine = create_archive_engine(resolve_url(db_url))
+    with engine.connect() as conn:
+        if where:
+            found = [conn.scalar(text("SELECT pg_column_compression(g.grams) FROM search_grams g JOIN articles a "
+                                      "ON a.id = g.article_id WHERE a.canonical_url = :url"), {"url": url})
+                     for url in where]
+        else:
+            found = list(conn.scalars(text(
+                "SELECT attcompression FROM pg_attribute WHERE (attrelid::regclass::text, attname) IN "
+                "(('search_grams', 'grams'), ('search_text', 'body'), ('articles', 'body')) ORDER BY 1")))
+    engine.dispose()
+    return found
+
+
+def test_postgresql_compresses_new_long_values_with_lz4_and_reads_the_older_ones(pg_url: str) -> None:
+    db_url = pg_url  # SQLite has no per-column compression: 0012 leaves it alone
+    # Long enough that its gram array (several KB) is compressed as it is stored.
+    body = "。".join(f"{phrase}第{n}号" for n, phrase in enumerate(PHRASES * 12))
+    older, newer = (sample_article(i, body=f"{body}（{i}）") for i in (1, 2))
+    with open_archive(db_url, create=True) as archive:
+        assert _compression(db_url) == ["l", "l", "l"]
+        _downgrade(db_url, "0011")
+        assert _compression(db_url) == ["", "", ""]
+        archive.save_article(older, fetched_at=SEEN_AT)
+    with open_archive(db_url) as archive:  # upgraded again on open
+        assert _compression(db_url) == ["l", "l", "l"]
+        archive.save_article(newer, fetched_at=SEEN_AT)
+        assert _compression(db_url, older["canonical_url"], newer["canonical_url"]) == ["pglz", "lz4"]
+        for term in ("第7号", "黑龙江", "（2）", "（1）"):
+            expected = {a["canonical_url"] for a in (older, newer) if normalize(term) in normalize(a["body"])}
+            assert found(archive, term) == expected, term
