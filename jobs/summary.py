@@ -11,7 +11,9 @@ from jobs.cli.output import cell
 from jobs.crawl import CrawlResult
 from storage import open_archive
 
-console = Console()
+# soft_wrap: a line is printed whole and the terminal wraps it; piped to a file or a mail, rich would otherwise
+# break every line at 80 columns, splitting an error from its URL and an article's paragraphs.
+console = Console(soft_wrap=True)
 
 
 def print_demo_summary(db: str | None, results: list[CrawlResult]) -> None:
@@ -25,19 +27,19 @@ def print_demo_summary(db: str | None, results: list[CrawlResult]) -> None:
     for result in results:
         run = runs.get(result.run_id or -1, {})
         console.print(
-            f"[bold]{result.site}[/]: run {result.run_id} [bold]{result.status}[/] — "
+            f"[bold]{escape(result.site)}[/]: run {result.run_id} [bold]{escape(result.status)}[/] — "
             f"new {run.get('pages_new', 0)}, updated {run.get('pages_updated', 0)}, "
             f"unchanged {run.get('pages_unchanged', 0)}, failed {run.get('pages_failed', 0)}"
         )
         for error in run.get("errors") or []:
-            console.print(f"  [yellow]failed page[/] {error}")
+            console.print(f"  [yellow]failed page[/] {escape(error)}")
     console.print(f"archive: {len(articles)} articles ({len(complete)} with title, body and time), "
                   f"{counts.get('hot_list_snapshots', 0)} hot-list snapshots, {counts.get('runs', 0)} runs")
     for site, snapshot in hot.items():
         if snapshot:
-            console.print(f"latest {site} hot list ({len(snapshot['entries'])} entries):")
+            console.print(f"latest {escape(site)} hot list ({len(snapshot['entries'])} entries):")
             for entry in snapshot["entries"][:10]:
-                console.print(f"  {entry['rank']:>2}. {entry['title']}")
+                console.print(f"  {entry['rank']:>2}. {escape(entry['title'])}")
     _print_next_steps(db, articles)
 
 
@@ -49,10 +51,10 @@ def _print_next_steps(db: str | None, articles: list[dict[str, Any]]) -> None:
                 f"hljnews search 养老{db_flag}", f"hljnews search 黑龙江 --site dbw{db_flag}",
                 f"hljnews sites{db_flag}")
     for command in commands:
-        console.print(f"  {command}")
+        console.print(f"  {escape(command)}")
     # Last, so it is the line left on screen: the web app over the same archive.
     console.print("\nBrowse it at http://127.0.0.1:8000/ (Ctrl-C stops the server):")
-    console.print(f"  hljnews serve{db_flag}", soft_wrap=True)
+    console.print(f"  hljnews serve{escape(db_flag)}")
 
 
 def print_article(record: dict[str, Any]) -> None:

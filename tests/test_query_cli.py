@@ -120,3 +120,48 @@ def test_times_are_iso_with_offset_for_machines_and_to_the_minute_for_people(db:
     assert row["started_at"] == row["finished_at"] == "2026-11-28T08:00:00+08:00"
     exported = list(csv.DictReader(io.StringIO(run("export", "--db", db, "--format", "csv").output)))
     assert all(row["first_seen_at"] == "2026-11-28T08:00:00+08:00" for row in exported) and len(exported) == 5
+
+
+# Text from crawled pages that rich would read as markup: a closing tag with nothing open (MarkupError), a
+# style name (silently dropped), a bold pair.
+BRACKETED = ["[/] 收尾", "[video]冰雪节开幕", "[b]粗体[/b]"]
+
+
+def test_tables_print_bracketed_titles_as_they_are(db: str) -> None:
+    with open_archive(db) as archive:
+        archive.save_hot_list(SITE, T0 + timedelta(hours=5), "https://news.example.cn/", [
+            {"rank": r, "title": title, "url": f"https://news.example.cn/b/{r}.html"}
+            for r, title in enumerate(BRACKETED, start=1)])
+    result = run("hot", SITE, "--db", db)
+    assert result.exit_code == 0, result.output
+    for title in BRACKETED:
+        assert title in result.output
+
+
+def test_show_prints_bracketed_text_and_whole_paragraphs_when_piped(db: str) -> None:
+    paragraph = "哈尔滨冰雪大世界今日开园，" * 20  # 260 characters: far past rich's 80 columns off a terminal
+    with open_archive(db) as archive:
+        archive.save_article(sample_article(9, title=BRACKETED[0], body=f"{paragraph}\n{BRACKETED[1]}"),
+                             fetched_at=T0)
+    result = run("show", "https://news.example.cn/a/9.html", "--db", db)
+    assert result.exit_code == 0, result.output
+    assert BRACKETED[0] in result.output and BRACKETED[1] in result.output
+    assert paragraph in result.output.splitlines()  # one line, as stored: a file or a pipe gets it unbroken
+
+
+def test_demo_summary_prints_errors_and_hot_titles_as_they_are(db: str, capsys: pytest.CaptureFixture) -> None:
+    from jobs.crawl import CrawlResult
+    from jobs.summary import print_demo_summary
+
+    error = "http://news.example.cn/n1/2019/0615/c1013-31153719-3.html: HTTP 404 [/] after [video] redirect"
+    with open_archive(db) as archive:
+        run_id = archive.start_run(SITE, SITE)
+        archive.finish_run(run_id, "partial", errors=[error])
+        archive.save_hot_list(SITE, T0 + timedelta(hours=6), "https://news.example.cn/", [
+            {"rank": r, "title": title, "url": f"https://news.example.cn/c/{r}.html"}
+            for r, title in enumerate(BRACKETED, start=1)])
+    print_demo_summary(db, [CrawlResult(SITE, run_id, "partial")])
+    lines = capsys.readouterr().out.splitlines()
+    assert f"  failed page {error}" in lines  # whole, on one line, brackets and all
+    for rank, title in enumerate(BRACKETED, start=1):
+        assert f"  {rank:>2}. {title}" in lines

@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from crawler.text.dates import SHANGHAI
 
@@ -53,11 +54,13 @@ def emit(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str, *, ti
 
 
 def print_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], *, title: str = "") -> None:
-    table = Table(title=title or None, show_lines=False)
+    # Cells and title as plain Text: rich would read "[…]" in an archived title or an error as markup, dropping
+    # "[video]" and failing on "[/]" (a hostile page's text must print as it is).
+    table = Table(title=Text(title) if title else None, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(cell(row.get(column), machine=False) for column in columns))
+        table.add_row(*(Text(cell(row.get(column), machine=False)) for column in columns))
     Console().print(table)
 
 
