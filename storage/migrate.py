@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -28,6 +29,17 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "storage/migrations/versions has no migrations"
     return head
+
+
+def is_known_revision(revision: str) -> bool:
+    """Whether this version's migrations include ``revision`` (an archive a newer hljnews wrote has one they don't)."""
+    return revision in _known_revisions()
+
+
+@cache
+def _known_revisions() -> frozenset[str]:
+    # Exact ids: alembic's get_revision would also take a prefix ("00") and fails oddly on "".
+    return frozenset(script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions())
 
 
 def current_revision(engine: Engine) -> str | None:

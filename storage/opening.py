@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from storage.database import RETRY_SECONDS, Database, first_line
 from storage.engine import create_archive_engine, display_url, resolve_url, sqlite_path, writable
 from storage.errors import ArchiveNotFound, StorageError
-from storage.migrate import current_revision, head_revision, upgrade
+from storage.migrate import current_revision, head_revision, is_known_revision, upgrade
 
 LOCKED_RETRY_SECONDS = 60  # how long a new archive's creation by another process is waited for
 
@@ -54,6 +54,7 @@ def _bring_to_head(engine: Engine, url: URL, create: bool) -> None:
             revision = current_revision(engine)
             if revision is None and not create:
                 raise ArchiveNotFound(f"no archive at {display_url(url)} (the database has no hljnews tables)")
+            _check_known(revision, display_url(url))
             upgrade(engine)
             return
         except OperationalError as exc:
@@ -88,9 +89,17 @@ def _check_schema(engine: Engine, path: Path) -> None:
     revision = current_revision(engine)
     if revision is None:
         raise ArchiveNotFound(f"no archive at {path} (the database has no hljnews tables)")
+    _check_known(revision, str(path))
     if revision != head_revision():
         raise StorageError(f"archive {path} is read-only and at schema {revision}; this version needs "
                            f"{head_revision()}: open it once where it can be written to upgrade it")
+
+
+def _check_known(revision: str | None, where: str) -> None:
+    """Refuse an archive at a schema this version has no migration for: a newer hljnews wrote it."""
+    if revision is not None and not is_known_revision(revision):
+        raise StorageError(f"archive {where} is at schema {revision}, newer than this hljnews knows (its newest is "
+                           f"{head_revision()}): upgrade hljnews to open it")
 
 
 def _make_parent(path: Path) -> None:

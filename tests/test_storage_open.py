@@ -17,7 +17,8 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import Engine
 
 from jobs.cli import main
-from storage import ArchiveNotFound, ArchiveReadOnly, open_archive
+from storage import ArchiveNotFound, ArchiveReadOnly, StorageError, open_archive
+from storage.migrate import head_revision
 from tests.conftest import new_pg_database
 from tests.support.archive_writer import SITE, hot_entries, sample_article
 
@@ -128,3 +129,31 @@ def test_raw_writes_the_stored_bytes_to_a_file(filled: Path, tmp_path: Path) -> 
     assert by_url.stdout_bytes == out.read_bytes()
     missing = CliRunner().invoke(main, ["raw", "99", "--db", db])
     assert missing.exit_code == 2 and "no raw page '99'" in missing.output
+
+
+def _to_newer_schema(url: str) -> None:
+    """The archive as a newer hljnews would leave it: at a schema revision this version has no migration for."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0999'")
+    engine.dispose()
+
+
+@pytest.mark.parametrize("command", [*READ_COMMANDS, ["crawl", "hlj_people"]], ids=lambda c: c[0])
+def test_an_archive_of_a_newer_schema_is_one_line_on_every_command(tmp_path: Path, command: list[str]) -> None:
+    db = tmp_path / "newer.sqlite3"
+    open_archive(db, create=True).close()
+    _to_newer_schema(f"sqlite:///{db}")
+    result = CliRunner().invoke(main, [*command, "--db", str(db)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (f"error: archive sqlite:///{db} is at schema 0999, newer than this hljnews knows "
+                             f"(its newest is {head_revision()}): upgrade hljnews to open it\n")
+
+
+def test_a_postgresql_archive_of_a_newer_schema_is_refused(pg_admin: Engine, pg_databases: list[str]) -> None:
+    url = new_pg_database(pg_admin, pg_databases)
+    open_archive(url, create=True).close()
+    _to_newer_schema(url)
+    newer = rf"is at schema 0999, newer than this hljnews knows \(its newest is {head_revision()}\)"
+    with pytest.raises(StorageError, match=newer):
+        open_archive(url)
