@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
-from scrapy.settings import Settings
+from scrapy.settings import Settings, default_settings
 
 FAILED_STATUSES = {"failed", "interrupted"}
 
@@ -50,7 +50,7 @@ def run_crawls(
 
     Without ``log_to_terminal`` Scrapy installs no log handler of its own: the caller's (a log file) get it all.
     """
-    process = CrawlerProcess(crawl_settings(db, overrides, config), install_root_handler=log_to_terminal)
+    process = _crawler_process(crawl_settings(db, overrides, config), log_to_terminal)
     crawlers: list[tuple[str, Crawler]] = []
     for site in sites:
         crawler = process.create_crawler(site)  # the spider loader names a spider after every site key
@@ -60,6 +60,18 @@ def run_crawls(
     results = [_result(site, crawler) for site, crawler in crawlers]
     _judge_health(db, config, results)
     return results
+
+
+def _crawler_process(settings: Settings, install_root_handler: bool) -> CrawlerProcess:
+    """A CrawlerProcess that installs Scrapy's root log handler or not, without a deprecation warning.
+
+    Scrapy 2.19 deprecates the install_root_handler argument for the LOG_INSTALL_ROOT_HANDLER setting; its
+    warning reached stderr on every run, so cron mailed after every quiet crawl. Older Scrapy lacks the setting.
+    """
+    if hasattr(default_settings, "LOG_INSTALL_ROOT_HANDLER"):
+        settings.set("LOG_INSTALL_ROOT_HANDLER", install_root_handler, priority="cmdline")
+        return CrawlerProcess(settings)
+    return CrawlerProcess(settings, install_root_handler=install_root_handler)
 
 
 def _judge_health(db: str | None, config: str | os.PathLike[str] | None, results: list[CrawlResult]) -> None:

@@ -1,0 +1,31 @@
+"""Fixes from a review of the CLI: each test reproduces one reported bug."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mirror import MirrorServer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def hljnews(*args: str, proxy: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`hljnews ARGS` in a child process, as cron runs it: no terminal, no proxy unless given one."""
+    env = {name: value for name, value in os.environ.items() if "proxy" not in name.lower()}
+    env.pop("PYTHONWARNINGS", None)
+    if proxy:
+        env["http_proxy"] = proxy
+    return subprocess.run([sys.executable, "-m", "jobs", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_a_quiet_crawl_that_succeeds_prints_nothing_at_all(tmp_path: Path) -> None:
+    # cron mails whatever a job prints: a warning on every run would mail after every crawl
+    db = tmp_path / "quiet.sqlite3"
+    with MirrorServer() as server:
+        result = hljnews("crawl", "hlj_xinhua", "-q", "--db", str(db), proxy=server.proxy_url)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr == "" and result.stdout == ""
