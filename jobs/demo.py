@@ -50,9 +50,20 @@ def run_demo(
     spider_args: dict[str, str] | None = None,
 ) -> list[CrawlResult]:
     """Serve the mirror on 127.0.0.1, crawl it into the archive ``db``, return the runs."""
+    _check_archive(db)
     settings = {**DEMO_OVERRIDES, "HLJNEWS_PROGRESS": not quiet, **(overrides or {})}
     with MirrorServer(mirror) as server, proxied_through(server):
         return run_crawls(sites or DEMO_SITES, db=db, overrides=settings, spider_args=spider_args)
+
+
+def _check_archive(db: str | None) -> None:
+    """Open (creating) the archive once before any spider starts: a bad one (not a database, a directory, an
+    unreachable server) is then the archive's one-line error, as for `hljnews crawl`, instead of a traceback
+    from each spider's pipeline."""
+    from storage import open_archive
+
+    with open_archive(db, create=True):
+        pass
 
 
 def contract_check(sites: list[str], config: str | os.PathLike[str] | None = None, *,

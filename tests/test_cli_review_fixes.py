@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from jobs.cli import main
 from mirror import MirrorServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,3 +33,16 @@ def test_a_quiet_crawl_that_succeeds_prints_nothing_at_all(tmp_path: Path) -> No
         result = hljnews("crawl", "hlj_xinhua", "-q", "--db", str(db), proxy=server.proxy_url)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stderr == "" and result.stdout == ""
+
+
+@pytest.mark.parametrize("kind", ["not a database", "a directory"])
+def test_demo_into_a_bad_archive_is_one_line_as_crawl_gives(tmp_path: Path, kind: str) -> None:
+    db = tmp_path / "notdb.txt"
+    if kind == "a directory":
+        db.mkdir()
+    else:
+        db.write_text("hello\n", encoding="utf-8")
+    crawl = CliRunner().invoke(main, ["crawl", "hlj_people", "-q", "--db", str(db)])
+    demo = CliRunner().invoke(main, ["demo", "-q", "--db", str(db)])
+    assert crawl.exit_code == 2 and crawl.stderr.startswith("error: cannot open archive")
+    assert (demo.exit_code, demo.stdout, demo.stderr) == (2, "", crawl.stderr)
