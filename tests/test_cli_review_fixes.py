@@ -46,3 +46,27 @@ def test_demo_into_a_bad_archive_is_one_line_as_crawl_gives(tmp_path: Path, kind
     demo = CliRunner().invoke(main, ["demo", "-q", "--db", str(db)])
     assert crawl.exit_code == 2 and crawl.stderr.startswith("error: cannot open archive")
     assert (demo.exit_code, demo.stdout, demo.stderr) == (2, "", crawl.stderr)
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("DOWNLOAD_DELAY=abc", "error: -s DOWNLOAD_DELAY must be a number, not 'abc'\n"),
+    ("CLOSESPIDER_PAGECOUNT=x", "error: -s CLOSESPIDER_PAGECOUNT must be a whole number, not 'x'\n"),
+    ("CLOSESPIDER_PAGECOUNT=1.5", "error: -s CLOSESPIDER_PAGECOUNT must be a whole number, not '1.5'\n"),
+    ("AUTOTHROTTLE_ENABLED=maybe", "error: -s AUTOTHROTTLE_ENABLED must be true or false (1 or 0), not 'maybe'\n"),
+])
+def test_a_badly_typed_scrapy_setting_is_one_line_before_the_crawl(tmp_path: Path, setting: str,
+                                                                    message: str) -> None:
+    db = tmp_path / "never.sqlite3"
+    result = CliRunner().invoke(main, ["crawl", "hlj_people", "-s", setting, "--db", str(db)])
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", message)
+    assert not db.exists()  # refused before anything was opened
+
+
+@pytest.mark.parametrize("setting", ["DOWNLOAD_DELAY=0.25", "DOWNLOAD_TIMEOUT=7.5", "CLOSESPIDER_PAGECOUNT=3",
+                                     "AUTOTHROTTLE_ENABLED=true", "TELNETCONSOLE_ENABLED=True",
+                                     "TELNETCONSOLE_ENABLED=0", "LOG_LEVEL=INFO", "NO_SUCH_SCRAPY_SETTING=x"])
+def test_a_well_typed_scrapy_setting_passes_the_check(setting: str) -> None:
+    from jobs.cli.crawl import _setting
+
+    name, _, value = setting.partition("=")
+    assert _setting(setting) == (name, value)

@@ -107,6 +107,9 @@ def _setting(text: str) -> tuple[str, str]:
     problem = _own_setting_problem(name.strip(), value)
     if problem:
         raise click.BadParameter(problem, param_hint="-s")
+    problem = _scrapy_setting_problem(name.strip(), value)
+    if problem:
+        raise CliError(f"-s {problem}")
     return name.strip(), value
 
 
@@ -141,6 +144,31 @@ def _own_setting_problem(name: str, value: str) -> str | None:
             getattr(Settings({name: value}), read_as[0])(name)
     except ValueError as error:
         return str(error) if name in SETTING_CHECKS else f"{name} must be {read_as[1]}, not {value!r}"
+    return None
+
+
+# Scrapy settings whose default's type is not how Scrapy reads them: whole-number defaults read with getfloat
+# (so -s DOWNLOAD_DELAY=0.5 is right), and a 1 read with getbool.
+SCRAPY_READ_AS = {"DNS_TIMEOUT": float, "DOWNLOAD_DELAY": float, "DOWNLOAD_TIMEOUT": float,
+                  "TELNETCONSOLE_ENABLED": bool}
+READERS = {bool: ("getbool", "true or false (1 or 0)"), int: ("getint", "a whole number"),
+           float: ("getfloat", "a number")}
+
+
+def _scrapy_setting_problem(name: str, value: str) -> str | None:
+    """What is wrong with a value of one of Scrapy's own numeric or boolean settings, read as Scrapy reads it;
+    None if nothing is. Checked here because a bad one fails inside the crawl, as a traceback from the reactor."""
+    from scrapy.settings import Settings, default_settings
+
+    default = getattr(default_settings, name, None) if name.isupper() else None
+    kind = SCRAPY_READ_AS.get(name, type(default))
+    if kind not in READERS:
+        return None  # a string, a dict, a class path, or not a Scrapy setting: Scrapy's to judge
+    reader, expected = READERS[kind]
+    try:
+        getattr(Settings({name: value}), reader)(name)
+    except ValueError:
+        return f"{name} must be {expected}, not {value!r}"
     return None
 
 
