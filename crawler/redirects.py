@@ -25,10 +25,12 @@ class Hop:
     refused: str | None = None
 
 
-def next_hop(url: str, status: int, location: str, earlier: list[str], *, covers, allow_private: bool) -> Hop:
+def next_hop(url: str, status: int, location: str, earlier: list[str], *, covers, allow_private: bool,
+             max_length: int = 0) -> Hop:
     """The redirect of ``url`` (answered ``status`` with ``location``), after the ``earlier`` hops that led to it.
 
-    ``covers(url)`` tells whether a URL is inside the site.
+    ``covers(url)`` tells whether a URL is inside the site; a target longer than ``max_length`` (URLLENGTH_LIMIT,
+    0: any) is refused here, under the first URL, where Scrapy would drop the hop's request without a word.
     """
     if not location.strip():
         return Hop(refused=f"HTTP {status} without a Location")
@@ -43,6 +45,8 @@ def next_hop(url: str, status: int, location: str, earlier: list[str], *, covers
     hops = [*earlier, url]
     if target in hops:
         return Hop(refused="redirect loop: " + " → ".join([*hops[hops.index(target):], target]))
+    if max_length and len(target) > max_length:
+        return Hop(refused=f"redirect to a URL of {len(target):,} characters, over URLLENGTH_LIMIT ({max_length})")
     if len(hops) > MAX_REDIRECTS:
         return Hop(refused=f"more than {MAX_REDIRECTS} redirects (last to {target[:200]})")
     return Hop(url=target)

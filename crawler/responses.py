@@ -8,6 +8,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
+from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
 from crawler.errors import ParseError
 from crawler.html import not_html_reason
@@ -54,22 +55,42 @@ _FAILURE_REASONS = {
 }
 
 
+SIZE_LIMIT_REASON = "body over the download size limit (DOWNLOAD_MAXSIZE), compressed or not"
+
+
 def describe_failure(failure: Failure) -> str:
     """One line saying why a request failed, for the run record and the log."""
     error = failure.value
     if failure.check(HttpError):
         return f"HTTP {error.response.status}"
-    if "exceeded DOWNLOAD_MAXSIZE" in str(error):
-        return "body over the download size limit (DOWNLOAD_MAXSIZE), compressed or not"
+    if "exceeded DOWNLOAD_MAXSIZE" in str(error) or "larger than download max size" in str(error):
+        return SIZE_LIMIT_REASON
     if failure.check(IgnoreRequest) or "private address" in str(error):
         return str(error).strip().splitlines()[0] if str(error).strip() else "request refused"
+    # Scrapy 2.19 wraps Twisted's errors in its own (DownloadFailedError from ResponseFailed…): why is the cause.
+    while type(error).__name__ == "DownloadFailedError" and error.__cause__ is not None:
+        error = error.__cause__
+    if type(error).__name__ == "DownloadCancelledError":
+        # Its only cancellation of a body under way is the size limit (a timeout says so itself).
+        return SIZE_LIMIT_REASON
     for cls in type(error).__mro__:
         if cls.__name__ in _FAILURE_REASONS:
             return _FAILURE_REASONS[cls.__name__]
-    if type(error).__name__ == "ResponseFailed":  # Twisted wraps why the response broke off
-        causes = [type(reason.value).__name__ for reason in getattr(error, "reasons", [])]
-        return "response cut short (data loss)" if "_DataLoss" in causes else "connection lost mid-response"
+    if isinstance(error, ResponseFailed):
+        return _response_failed(error)
     return one_line(error)
+
+
+def _response_failed(error: ResponseFailed) -> str:
+    """Why Twisted's HTTP client gave up on a response, without the bytes a hostile server chose to send."""
+    causes = {type(reason.value).__name__ for reason in error.reasons}
+    if "_DataLoss" in causes:
+        return "response cut short (data loss)"
+    if "ParseError" in causes:
+        return "not an HTTP response (unreadable status line or headers)"
+    if isinstance(error, ResponseNeverReceived):
+        return "connection closed before any response"
+    return "connection lost mid-response"
 
 
 def exception_reason(error: BaseException) -> str:

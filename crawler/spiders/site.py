@@ -19,6 +19,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
 from twisted.python.failure import Failure
+from w3lib.url import safe_url_string
 
 from crawler.errors import ParseError
 from crawler.items import ArticleItem, FailedPageItem, HotListItem
@@ -221,9 +222,12 @@ class SiteSpider(scrapy.Spider):
                          ) -> Iterator[Any]:
         """The next hop as a request, or the page recorded failed with why the redirect was refused."""
         earlier = list(response.meta.get(REDIRECTED_FROM, []))
-        location = response.headers.get("Location", b"").decode("latin-1")
+        # As Scrapy's redirect middleware reads it: raw bytes (UTF-8 or not) percent-encoded, not read as Latin-1,
+        # which turned /a/中文.html into a URL no page links to.
+        location = safe_url_string(response.headers.get("Location", b""))
         hop = next_hop(response.url, response.status, location, earlier, covers=self.site.covers,
-                       allow_private=self.site.allow_private_addresses)
+                       allow_private=self.site.allow_private_addresses,
+                       max_length=self.settings.getint("URLLENGTH_LIMIT"))
         if hop.url is None:
             first = earlier[0] if earlier else response.url
             self.logger.error("failed %s: %s", first, hop.refused)

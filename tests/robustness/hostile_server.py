@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import socket
 import threading
 import time
 import zlib
@@ -66,6 +67,35 @@ def slow_loris(seconds_per_byte: float = 1.0, total: int = 600) -> Behaviour:
             handler.wfile.flush()
             if handler.server.stopping.wait(seconds_per_byte):
                 return
+    return behave
+
+
+def hang_up(handler: HostileHandler) -> None:
+    """Accepts the request and closes the connection without a byte of answer."""
+    handler.close_connection = True
+    handler.connection.shutdown(socket.SHUT_RDWR)
+
+
+def not_http(handler: HostileHandler) -> None:
+    """Answers in another protocol (an SSH banner), then closes."""
+    handler.wfile.write(b"SSH-2.0-OpenSSH_8.9\r\n")
+    handler.close_connection = True
+
+
+def raw_location(location: bytes, status: int = 302) -> Behaviour:
+    """A redirect whose Location header is raw bytes (UTF-8, not percent-encoded), as some servers send it."""
+    def behave(handler: HostileHandler) -> None:
+        handler.wfile.write(b"HTTP/1.0 %d Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n" % (status, location))
+        handler.close_connection = True
+    return behave
+
+
+def unsized(body: bytes, charset: str = "GB2312") -> Behaviour:
+    """The body without a Content-Length, ended by closing the connection (HTTP/1.0)."""
+    def behave(handler: HostileHandler) -> None:
+        handler.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/html; charset=%s\r\n\r\n" % charset.encode())
+        handler.wfile.write(body)
+        handler.close_connection = True
     return behave
 
 

@@ -17,10 +17,14 @@ from tests.robustness.hostile_server import (
     Answer,
     HostileServer,
     gzip_bomb,
+    hang_up,
     html,
+    not_http,
+    raw_location,
     redirect,
     slow_loris,
     truncated,
+    unsized,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -198,3 +202,86 @@ def test_an_article_in_no_known_template_is_stored_by_the_generic_extractor_and_
     stored = stored_urls(tmp_path / "generic.sqlite3")
     assert stored[OLD_PEOPLE_URL]["extractor"] == "generic" and stored[article_url(1)]["extractor"] == "site"
     assert stored[OLD_PEOPLE_URL]["title"] == "哈尔滨冰雪大世界开园"
+
+
+def long_url(length: int) -> str:
+    """An article URL of the site padded with a query to ``length`` characters."""
+    base = article_url(90) + "?p="
+    return base + "x" * (length - len(base))
+
+
+def test_broken_connections_sizes_raw_locations_and_long_urls_each_give_their_true_reason(tmp_path: Path) -> None:
+    big = mirror_page("c220027-34832561").replace(b"</body>", b"<!--" + b"x" * (2 << 20) + b"--></body>")
+    encoded_query = "?%E6%9D%A5%E6%BA%90=%E5%BE%AE%E4%BF%A1"  # ?来源=微信, as the redirect's raw UTF-8 names it
+    routes: dict[str, object] = {
+        article_url(1): html(mirror_page("c220027-34832561"), "GB2312"),
+        article_url(36) + encoded_query: html(mirror_page("c220027-34825633"), "GB2312"),
+    }
+    cases = {  # linked URL -> (behaviour, the reason its failure line must give)
+        article_url(31): (hang_up, "connection closed before any response"),
+        article_url(32): (not_http, "not an HTTP response"),
+        article_url(33): (unsized(big), "download size limit"),  # no Content-Length: cut off while streaming
+        article_url(34): (html(big, "GB2312"), "download size limit"),  # its Content-Length says so at once
+        article_url(37): (redirect(long_url(3000)), "redirect to a URL of 3,000 characters, over URLLENGTH_LIMIT"),
+    }
+    routes.update({url: behaviour for url, (behaviour, _) in cases.items()})
+    routes[article_url(35)] = raw_location(f"{BASE}90000036.html?来源=微信".encode())
+    routes[LIST] = html(list_page([article_url(1), article_url(35), *cases]), "GB2312")
+    db = tmp_path / "reasons.sqlite3"
+    with HostileServer(routes) as server:
+        outcome = crawl(server, db, LIST, DOWNLOAD_MAXSIZE=1 << 20)
+        requested = list(server.requests)
+
+    assert "Traceback" not in outcome["stderr"], outcome["stderr"][-3000:]
+    run = last_run(db)
+    assert (run["status"], run["pages_new"], run["pages_failed"]) == ("partial", 2, len(cases)), run["errors"]
+    lines = dict(line.split(": ", 1) for line in run["errors"])
+    assert set(lines) == set(cases)
+    for url, (_, reason) in cases.items():
+        assert reason in lines[url], (url, lines[url])
+        assert "SSH" not in lines[url] and "Failure" not in lines[url] and len(lines[url]) < 300
+    assert long_url(3000) not in requested
+    stored = stored_urls(db)
+    assert set(stored) == {article_url(1), article_url(36)}  # the raw UTF-8 redirect led to the right page
+    assert article_url(36) + encoded_query in requested
+
+
+def paged_list(page: int, last: int) -> bytes:
+    """Channel list page ``page`` of ``last``: one article, and a link to the next page."""
+    more = f'<a href="index{page + 1}.html">下一页</a>' if page < last else ""
+    links = f'<li><a href="{article_url(100 + page)}">新闻 {page}</a></li>'
+    return f"<html><head><title>省内要闻</title></head><body><ul>{links}</ul>{more}</body></html>".encode("gbk")
+
+
+def list_url(page: int) -> str:
+    return LIST if page == 1 else LIST.replace("index.html", f"index{page}.html")
+
+
+def test_a_deep_channel_is_read_to_its_page_limit_and_a_depth_limit_set_by_hand_is_recorded(tmp_path: Path) -> None:
+    pages = 12  # Scrapy's DEPTH_LIMIT of 8 once dropped list pages 10-12 and their articles without a word
+    seeds = ["c220027-34832561", "c220027-34825633", "c220027-34829876"]
+    routes: dict[str, object] = {list_url(n): html(paged_list(n, pages), "GB2312") for n in range(1, pages + 1)}
+    routes.update({article_url(100 + n): html(mirror_page(seeds[n % 3]), "GB2312") for n in range(1, pages + 1)})
+    with HostileServer(routes) as server:
+        crawl(server, tmp_path / "deep.sqlite3", LIST, HLJNEWS_MAX_LIST_PAGES=pages)
+        limited = crawl(server, tmp_path / "limited.sqlite3", LIST, HLJNEWS_MAX_LIST_PAGES=pages, DEPTH_LIMIT=4)
+        short = len(article_url(101)) - 1  # the list pages' URLs fit, the articles' do not
+        crawl(server, tmp_path / "short.sqlite3", LIST, HLJNEWS_MAX_LIST_PAGES=pages, URLLENGTH_LIMIT=short)
+    run = last_run(tmp_path / "deep.sqlite3")
+    assert (run["status"], run["pages_new"], run["pages_failed"]) == ("ok", pages, 0), run["errors"]
+    assert set(stored_urls(tmp_path / "deep.sqlite3")) == {article_url(100 + n) for n in range(1, pages + 1)}
+
+    assert "Traceback" not in limited["stderr"]
+    run = last_run(tmp_path / "limited.sqlite3")
+    # Depth 0 is the first list page: lists 1-5 are read, articles of lists 1-4 stored, the rest recorded.
+    assert (run["status"], run["pages_new"]) == ("partial", 4), run["errors"]
+    lines = dict(line.split(": ", 1) for line in run["errors"])
+    assert set(lines) == {list_url(6), article_url(105)}
+    assert all("over DEPTH_LIMIT (4)" in line for line in lines.values())
+
+    run = last_run(tmp_path / "short.sqlite3")
+    assert (run["pages_new"], run["pages_failed"]) == (0, pages), run["errors"]
+    lines = dict(line.split(": ", 1) for line in run["errors"])
+    assert set(lines) == {article_url(100 + n) for n in range(1, pages + 1)}
+    assert all(f"not fetched: a URL of {short + 1} characters, over URLLENGTH_LIMIT ({short})" == line
+               for line in lines.values())
