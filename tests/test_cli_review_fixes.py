@@ -70,3 +70,17 @@ def test_a_well_typed_scrapy_setting_passes_the_check(setting: str) -> None:
 
     name, _, value = setting.partition("=")
     assert _setting(setting) == (name, value)
+
+
+def test_a_site_named_twice_is_crawled_once_with_no_false_skipped_run(tmp_path: Path) -> None:
+    from storage import open_archive
+
+    db = tmp_path / "twice.sqlite3"
+    with MirrorServer() as server:
+        result = hljnews("crawl", "hlj_xinhua", "hlj_people", "hlj_xinhua", "-q", "--db", str(db),
+                         "--max-list-pages", "1", proxy=server.proxy_url)
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-2000:]
+    with open_archive(str(db)) as archive:
+        runs = archive.runs(limit=10)
+    assert sorted(run["site"] for run in runs) == ["hlj_people", "hlj_xinhua"]
+    assert all(run["status"] in ("ok", "partial") for run in runs), runs

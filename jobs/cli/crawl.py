@@ -319,4 +319,5 @@ def _chosen_sites(sites: list[str], all_sites: bool, known: list[str]) -> list[s
     unknown = [site for site in sites if site not in known]
     if unknown:
         raise click.BadParameter(f"unknown site {', '.join(unknown)}; known: {', '.join(known)}")
-    return sites
+    # A site named twice is crawled once: its second crawl would find the first's lock and record a false "skipped".
+    return list(dict.fromkeys(sites))
