@@ -81,7 +81,8 @@ class Archive(MonitoringMethods):
         """The site's crawl lock, to use as `with archive.crawl_lock(site) as lock:` (AlreadyRunning if held)."""
         path = sqlite_path(self._db.engine.url)
         if path is not None:
-            return CrawlLock(site, self.url, lock_file=path.parent / "locks" / f"{site}.lock")
+            # Named after the archive too: two archives in one folder are crawled independently.
+            return CrawlLock(site, self.url, lock_file=path.parent / "locks" / f"{path.name}.{site}.lock")
         if self._db.engine.dialect.name == "sqlite":  # in memory: one process, a lock file in a scratch place
             return CrawlLock(site, self.url, lock_file=Path("data/memory") / "locks" / f"{site}.lock")
         return CrawlLock(site, self.url, database_url=self._db.engine.url, retry_seconds=self._db.retry_seconds)

@@ -1,6 +1,6 @@
 """One crawl per site at a time, across processes and machines sharing an archive.
 
-SQLite archives use an fcntl lock file beside the database (locks/<site>.lock); PostgreSQL archives a
+SQLite archives use an fcntl lock file beside the database (locks/<archive file>.<site>.lock); PostgreSQL archives a
 session advisory lock held on a connection of its own. Both are released by the operating system or the
 server when the holder dies, SIGKILL included: a crash never leaves a stale lock. A PostgreSQL restart
 drops the advisory lock with its connection: `verify()` notices and takes it again if nobody else has.

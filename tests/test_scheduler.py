@@ -198,6 +198,23 @@ def test_the_site_lock_works_across_processes(tmp_path: Path) -> None:
     archive.close()
 
 
+def test_two_archives_in_one_folder_have_their_own_site_locks(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from storage import open_archive\n"
+         f"with open_archive(sys.argv[1], create=True) as a, a.crawl_lock('{SITE}'):\n"
+         "    print('held', flush=True); time.sleep(30)", str(tmp_path / "one.sqlite3")],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with open_archive(str(tmp_path / "one.sqlite3")) as one, pytest.raises(AlreadyRunning), one.crawl_lock(SITE):
+            pass
+        with open_archive(str(tmp_path / "other.sqlite3"), create=True) as other, other.crawl_lock(SITE):
+            pass  # the same site in another archive of the folder is not "already running"
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_a_scheduled_real_crawl_of_the_mirror_records_the_hot_list(tmp_path: Path) -> None:
     db = tmp_path / "h.sqlite3"
     with MirrorServer() as server, proxied_through(server):
