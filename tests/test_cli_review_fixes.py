@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,14 @@ from jobs.cli import main
 from mirror import MirrorServer
 
 ROOT = Path(__file__).resolve().parents[1]
+T0 = datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
+HOST = "www.example-city.gov.cn"
+OUTLET = f"""[[outlets]]
+key = "example_city"
+start_urls = ["http://{HOST}/xwzx/zwyw/index.html"]
+list_url_pattern = '^http://www\\.example-city\\.gov\\.cn/xwzx/zwyw/index(_\\d+)?\\.html$'
+article_url_pattern = '^http://www\\.example-city\\.gov\\.cn/xwzx/zwyw/\\d{{6}}/t\\d{{8}}_\\d+\\.html$'
+"""
 
 
 def hljnews(*args: str, proxy: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -84,3 +94,48 @@ def test_a_site_named_twice_is_crawled_once_with_no_false_skipped_run(tmp_path: 
         runs = archive.runs(limit=10)
     assert sorted(run["site"] for run in runs) == ["hlj_people", "hlj_xinhua"]
     assert all(run["status"] in ("ok", "partial") for run in runs), runs
+
+
+@pytest.fixture
+def archive_db(tmp_path: Path) -> str:
+    """An archive with articles and hot lists of SITE (in no configuration) and only a failed run of gone_site,
+    an outlet since removed from the configuration."""
+    from storage import open_archive
+    from tests.support.archive_writer import SITE, sample_article
+
+    db = str(tmp_path / "archive.sqlite3")
+    with open_archive(db, create=True) as archive:
+        archive.save_article(sample_article(1), fetched_at=T0)
+        archive.save_hot_list(SITE, T0, "https://news.example.cn/", [
+            {"rank": 1, "title": "热点", "url": "https://news.example.cn/a/1.html"}])
+        archive.finish_run(archive.start_run("gone_site", "gone_site"), "failed")
+    return db
+
+
+@pytest.mark.parametrize("args", [["runs", "--site", "nosuch"], ["reparse", "--site", "nosuch"], ["hot", "nosuch"],
+                                  ["hot", "nosuch", "--at", "2026-11-28"], ["hot", "nosuch", "--chart", "x.png"]])
+def test_an_unknown_site_is_refused_with_the_known_ones(archive_db: str, args: list[str]) -> None:
+    result = CliRunner().invoke(main, [*args, "--db", archive_db])
+    assert result.exit_code == 2 and result.stdout == "", result.output
+    assert result.stderr.startswith("error: unknown site 'nosuch'; known: ") and "hlj_people" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_site_only_the_archive_knows_is_still_read(archive_db: str) -> None:
+    from tests.support.archive_writer import SITE
+
+    gone = CliRunner().invoke(main, ["runs", "--site", "gone_site", "--format", "json", "--db", archive_db])
+    assert gone.exit_code == 0 and [run["site"] for run in json.loads(gone.stdout)] == ["gone_site"]
+    assert CliRunner().invoke(main, ["runs", "--site", SITE, "--db", archive_db]).exit_code == 0
+    assert "热点" in CliRunner().invoke(main, ["hot", SITE, "--db", archive_db]).stdout
+    assert CliRunner().invoke(main, ["reparse", "--site", SITE, "--db", archive_db]).exit_code == 0
+    configured = CliRunner().invoke(main, ["hot", "dbw", "--db", archive_db])  # known, nothing captured yet
+    assert configured.exit_code == 2 and configured.stderr == "error: no hot list captured for dbw yet\n"
+
+
+def test_reparse_knows_the_sites_of_its_config(archive_db: str, tmp_path: Path) -> None:
+    config = tmp_path / "hljnews.toml"
+    config.write_text(OUTLET, encoding="utf-8")
+    result = CliRunner().invoke(main, ["reparse", "--site", "example_city", "--config", str(config),
+                                       "--db", archive_db])
+    assert (result.exit_code, result.stdout) == (0, "nothing to re-parse\n"), result.output

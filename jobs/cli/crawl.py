@@ -210,12 +210,13 @@ def reparse(db: str | None, site: str | None, config_path: Path | None) -> None:
     Example: hljnews reparse --site hlj_people
     """
     from crawler.sites.registry import load_sites
+    from jobs.cli.options import known_site
     from jobs.reparse import reparse_archive
     from storage import open_archive
 
     _, registry = load_sites(config_path)
     with open_archive(db) as archive:
-        outcomes = reparse_archive(archive, registry, site)
+        outcomes = reparse_archive(archive, registry, known_site(archive, site, config_path))
     click.echo(", ".join(f"{name} {count}" for name, count in sorted(outcomes.items())) or "nothing to re-parse")
 
 

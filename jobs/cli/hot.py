@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from jobs.cli.charts import draw_chart
-from jobs.cli.options import DB_OPTION, FORMAT_OPTION, CliError, parse_time
+from jobs.cli.options import DB_OPTION, FORMAT_OPTION, CliError, known_site, parse_time
 from jobs.cli.output import emit, table_time, to_json
 
 
@@ -40,10 +40,13 @@ def hot(site: str, db: str | None, at: str | None, story: str | None, chart: Pat
         if chart:
             entries = archive.rank_history(site, parse_time(since, "--since"), parse_time(until, "--until"))
             if not entries:
+                known_site(archive, site)  # checked only now: a site whose lists were captured is known
                 raise CliError(f"no hot list of {site} captured in that period")
             click.echo(draw_chart(entries, chart, site))
             return
         snapshot = archive.hot_list_at(site, parse_time(at, "--at"))
+        if snapshot is None:
+            known_site(archive, site)
     if snapshot is None:
         raise CliError(f"no hot list captured for {site}" + (f" by {at}" if at else " yet"))
     title = f"{site} hot list at {table_time(snapshot['captured_at'])}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jobs.cli.options import DB_OPTION, FORMAT_OPTION
+from jobs.cli.options import DB_OPTION, FORMAT_OPTION, known_site
 from jobs.cli.output import emit, to_json
 
 RUN_COLUMNS = ("id", "spider", "site", "trigger", "scheduled_at", "started_at", "finished_at", "status", "pages_new",
@@ -25,7 +25,7 @@ def runs(db: str | None, site: str | None, failed: bool, limit: int, fmt: str) -
     from storage import open_archive
 
     with open_archive(db) as archive:
-        rows = archive.runs(site=site, limit=limit, failed_only=failed)
+        rows = archive.runs(site=known_site(archive, site), limit=limit, failed_only=failed)
     if fmt == "table":  # short headers so the table fits a terminal; json/csv keep the full records
         rows = [{"id": r["id"], "site": r["site"], "trigger": r["trigger"], "started": r["started_at"],
                  "status": r["status"], "new": r["pages_new"], "upd": r["pages_updated"],

@@ -75,19 +75,21 @@ def filter_values(archive: Archive, site: str | None, since: str | None, until: 
             "until": parse_time(until, "--until"), "source": source, "author": author, "channel": channel}
 
 
-def known_site(archive: Archive, site: str | None) -> str | None:
-    """The site key if the configuration or the archive knows it; a CliError listing the known ones if not."""
+def known_site(archive: Archive, site: str | None, config_path: Path | None = None) -> str | None:
+    """The site key if the configuration (``config_path``, else the default one) or the archive knows it; a
+    CliError listing the known ones if not. A site removed from the configuration stays known while the archive
+    holds its articles or its runs (a failed outlet may have runs and no article)."""
     if site is None:
         return None
     from config import ConfigError
     from crawler.sites.registry import BUILTIN_KEYS, load_sites
 
     try:
-        configured = load_sites()[1].keys()
+        configured = load_sites(config_path)[1].keys()
     except ConfigError:  # a broken config must not stop a read of the archive
         configured = list(BUILTIN_KEYS)
     known = sorted({*configured, *(row["site"] for row in archive.stats(days=1, runs=0)["sites"])})
-    if site not in known:
+    if site not in known and not archive.runs(site=site, limit=1):
         raise CliError(f"unknown site {site!r}; known: {', '.join(known)}")
     return site
 
