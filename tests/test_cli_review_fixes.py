@@ -139,3 +139,21 @@ def test_reparse_knows_the_sites_of_its_config(archive_db: str, tmp_path: Path) 
     result = CliRunner().invoke(main, ["reparse", "--site", "example_city", "--config", str(config),
                                        "--db", archive_db])
     assert (result.exit_code, result.stdout) == (0, "nothing to re-parse\n"), result.output
+
+
+@pytest.mark.parametrize(("extra", "title"), [
+    ([], "1 articles match; 1–1"),
+    (["--offset", "1000000000"], "1 articles match; none from 1000000001"),
+    (["--offset", "1"], "1 articles match; none from 2"),
+    (["--limit", "0"], "1 articles match; none shown (--limit 0)"),
+])
+def test_the_search_title_says_honestly_which_results_are_shown(archive_db: str, extra: list[str],
+                                                                 title: str) -> None:
+    result = CliRunner().invoke(main, ["search", "第一段", "--db", archive_db, *extra], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].strip() == title
+
+
+def test_the_search_title_when_nothing_matches(archive_db: str) -> None:
+    result = CliRunner().invoke(main, ["search", "没有这个词", "--db", archive_db], terminal_width=200)
+    assert result.exit_code == 0 and result.stdout.splitlines()[0].strip() == "0 articles match"

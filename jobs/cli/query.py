@@ -60,7 +60,7 @@ def search(query: tuple[str, ...], db: str | None, site: str | None, since: str 
     if fmt == "table":
         for row in rows:
             row["snippet"] = escape(row["snippet"]).replace(MARKS[0], "[bold red]").replace(MARKS[1], "[/]")
-        title = f"{found['total']} articles match; {offset + 1 if rows else 0}–{offset + len(rows)}"
+        title = _range_title(found["total"], offset, len(rows))
         _print_markup_table(rows, ("id", "published_at", "site", "title", "snippet"), title)
         return
     for row in rows:
@@ -69,6 +69,18 @@ def search(query: tuple[str, ...], db: str | None, site: str | None, since: str 
         click.echo(to_json({**found, "results": rows}, indent=2))
     else:
         emit(rows, ("id", "published_at", "site", "url", "title", "source", "score", "snippet"), fmt)
+
+
+def _range_title(total: int, offset: int, shown: int) -> str:
+    """How many match and which of them the table shows, 1-based; an --offset past the end says so rather than
+    showing a range such as 0–1000000000 that names rows which are not there."""
+    if total == 0:
+        return "0 articles match"
+    if shown:
+        return f"{total} articles match; {offset + 1}–{offset + shown}"
+    if offset < total:  # --limit 0
+        return f"{total} articles match; none shown (--limit 0)"
+    return f"{total} articles match; none from {offset + 1}"
 
 
 def _print_markup_table(rows: list[dict[str, Any]], columns: tuple[str, ...], title: str) -> None:
