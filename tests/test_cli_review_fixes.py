@@ -157,3 +157,10 @@ def test_the_search_title_says_honestly_which_results_are_shown(archive_db: str,
 def test_the_search_title_when_nothing_matches(archive_db: str) -> None:
     result = CliRunner().invoke(main, ["search", "没有这个词", "--db", archive_db], terminal_width=200)
     assert result.exit_code == 0 and result.stdout.splitlines()[0].strip() == "0 articles match"
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "65536"])
+def test_mirror_refuses_a_port_out_of_range_in_one_line(port: str) -> None:
+    result = CliRunner().invoke(main, ["mirror", "--port", port])
+    assert result.exit_code == 2 and not isinstance(result.exception, OverflowError), result.exception
+    assert "Invalid value for '--port'" in result.stderr and "0<=x<=65535" in result.stderr

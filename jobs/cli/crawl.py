@@ -246,7 +246,8 @@ def check(sites: tuple[str, ...], config_path: Path | None, pages: Path | None) 
 
 
 @click.command()
-@click.option("--port", type=int, default=8800, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8800, show_default=True,
+              help="The port to listen on (0: any free one).")
 def mirror(port: int) -> None:
     """Serve the bundled offline mirror as an HTTP proxy, for `scrapy crawl` by hand.
 
