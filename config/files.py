@@ -71,7 +71,8 @@ def load_config(path: str | os.PathLike[str] | None = None, *, builtin_sites: Co
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte order mark (Notepad on Chinese Windows saves one) is skipped, not read as a statement
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as error:
         raise ConfigError(path, [f"cannot read it: {error.strerror}"]) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:

@@ -164,3 +164,14 @@ def test_mirror_refuses_a_port_out_of_range_in_one_line(port: str) -> None:
     result = CliRunner().invoke(main, ["mirror", "--port", port])
     assert result.exit_code == 2 and not isinstance(result.exception, OverflowError), result.exception
     assert "Invalid value for '--port'" in result.stderr and "0<=x<=65535" in result.stderr
+
+
+def test_a_config_saved_with_a_utf8_bom_is_read(tmp_path: Path) -> None:
+    # Notepad on Chinese Windows saves UTF-8 with a byte order mark
+    from crawler.sites.registry import load_site_config
+
+    path = tmp_path / "hljnews.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + "# 配置\n[scheduler]\nshutdown_grace_seconds = 5\n".encode())
+    assert load_site_config(path).scheduler.shutdown_grace_seconds == 5
+    checked = CliRunner().invoke(main, ["schedule", "--check", str(path)])
+    assert checked.exit_code == 0, checked.output
