@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -175,3 +177,23 @@ def test_a_config_saved_with_a_utf8_bom_is_read(tmp_path: Path) -> None:
     assert load_site_config(path).scheduler.shutdown_grace_seconds == 5
     checked = CliRunner().invoke(main, ["schedule", "--check", str(path)])
     assert checked.exit_code == 0, checked.output
+
+
+def querying_doc_examples() -> list[str]:
+    """The example column of docs/querying.md's command table."""
+    text = (ROOT / "docs" / "querying.md").read_text(encoding="utf-8")
+    examples = []
+    for row in text.splitlines():
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", row.strip().strip("|"))]
+        if len(cells) == 3 and cells[2].startswith("`hljnews"):
+            examples.append(cells[2].strip("`").replace("\\|", "|"))
+    return examples
+
+
+@pytest.mark.parametrize("example", querying_doc_examples())
+def test_a_querying_doc_example_is_a_valid_command_line(example: str) -> None:
+    # parsed, not run: an option misread (-q is --quiet, not --query) leaves a stray argument click refuses
+    words = shlex.split(example.split(" > ")[0])[1:]
+    command = main.commands[words[0]]
+    with command.make_context(words[0], words[1:]) as context:
+        assert context.command is command
