@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from dataclasses import replace
 
 from lxml import etree, html
 
@@ -30,6 +31,7 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # never in HTML text: binary data (ESC aside)
 
 
 def not_html_reason(content_type: str, body: bytes) -> str | None:
@@ -40,7 +42,9 @@ def not_html_reason(content_type: str, body: bytes) -> str | None:
     if _blank(body):
         return "empty body"
     head = body[:1024].lstrip()
-    if head.startswith(_BINARY_MAGIC) or (b"\x00" in head and not head.startswith(_BOMS)):
+    # One stray NUL (a CMS bug, seen inside a <title>) does not make a page binary; binary data and UTF-16
+    # without its BOM carry them by the dozen.
+    if head.startswith(_BINARY_MAGIC) or (head.count(b"\x00") > 1 and not head.startswith(_BOMS)):
         return "not an HTML page (binary content)"
     return None
 
@@ -52,6 +56,7 @@ def parse_html(page: Page) -> html.HtmlElement | None:
     reason = not_html_reason(page.headers.get("content-type", ""), page.body)
     if reason is not None:
         raise ParseError(page.url, reason)
+    page = _without_trailing_junk(page)
     if page.body.startswith(_BOMS):
         return _parse_text(page, decode_html(page.body, page.headers))
     if is_utf8_with_non_ascii(page.body):
@@ -64,6 +69,18 @@ def parse_html(page: Page) -> html.HtmlElement | None:
     if codec is not None:
         return _parse_bytes(page, codec)
     return _parse_text(page, least_lossy_decoding(page.body, candidates))
+
+
+def _without_trailing_junk(page: Page) -> Page:
+    """The page up to its last ``</html>`` when binary data follows it (a server that appended an image): it is
+    no part of the document, yet it would decide which codec decodes the page with the fewest errors, and lxml
+    would put it in the body as text. Markup or text after ``</html>`` (a template's late include) is kept."""
+    end = page.body.rfind(b"</html>")  # from the end: found at once on almost every page
+    if end < 0:
+        end = page.body.rfind(b"</HTML>")
+    if end < 0 or _CONTROL_BYTES.search(page.body, end) is None:
+        return page
+    return replace(page, body=page.body[:end + len(b"</html>")])
 
 
 def _blank(body: bytes) -> bool:

@@ -92,3 +92,25 @@ def test_a_page_cut_off_anywhere_reads_as_python_s_check_would_have_it(monkeypat
         if tree is not None:
             assert tree.text_content() == expected.text_content(), len(cut.body)
             assert [e.tag for e in tree.iter()] == [e.tag for e in expected.iter()], len(cut.body)
+
+
+PARAGRAPH = "<p>第三十九届哈尔滨国际冰雪节今日开幕，游客络绎不绝。</p>"
+UTF8_ARTICLE = ("<html><head><meta charset=\"utf-8\"><title>哈尔滨新闻第93号：冰雪节开幕</title></head><body>"
+                "<h1>哈尔滨新闻第93号：冰雪节开幕</h1>" + PARAGRAPH * 30 + "</body></html>").encode()
+UTF8_HEADERS = {"content-type": "text/html; charset=utf-8"}
+JPEG_TAIL = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + random.Random(93).randbytes(80_000)
+
+
+def test_binary_appended_after_the_document_neither_picks_the_codec_nor_reaches_the_text() -> None:
+    page = Page("http://news.example.cn/a/93.html", UTF8_ARTICLE + JPEG_TAIL, UTF8_HEADERS)
+    root = parse_html(page)
+    assert root.findtext(".//title") == "哈尔滨新闻第93号：冰雪节开幕"
+    assert root.text_content().count("\ufffd") == 0 and "JFIF" not in root.text_content()
+
+
+def test_one_stray_nul_does_not_make_a_page_binary_but_many_do() -> None:
+    one = UTF8_ARTICLE.replace("冰雪节".encode(), "冰雪\x00节".encode(), 1)  # in the <title>
+    root = parse_html(Page("http://news.example.cn/a/92.html", one, UTF8_HEADERS))
+    assert "哈尔滨新闻第93号" in root.findtext(".//h1")
+    utf16_without_bom = UTF8_ARTICLE.decode().encode("utf-16-le")
+    assert parsing.not_html_reason("text/html", utf16_without_bom) == "not an HTML page (binary content)"
