@@ -90,6 +90,16 @@ def test_list_pages_stop_at_the_per_channel_limit() -> None:
     assert not [r for r in output if isinstance(r, scrapy.Request) and r.callback == spider.parse_list]
 
 
+def test_a_list_page_naming_too_many_new_articles_is_followed_only_so_far(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crawler.spiders.site as site_module
+
+    monkeypatch.setattr(site_module, "MAX_ARTICLE_LINKS", 3)  # the real cap is 2,000 links
+    spider = make_spider()
+    output = list(spider.parse_list(response_for(LIST_CASE), channel=LIST_CASE["url"]))
+    requested = [r.url for r in output if isinstance(r, scrapy.Request) and r.callback == spider.parse_article]
+    assert len(LIST_CASE["article_urls"]) > 3 and requested == LIST_CASE["article_urls"][:3]
+
+
 def test_article_page_yields_the_article_its_hot_list_and_keeps_the_raw_bytes() -> None:
     spider = make_spider()
     kept = kept_pages(spider)

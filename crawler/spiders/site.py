@@ -43,6 +43,9 @@ _OWN_REDIRECTS = {"dont_redirect": True, "handle_httpstatus_list": sorted(REDIRE
 # item per page spared (Scrapy's item path and the pipeline: ~5 % of a crawl's thread). A list the archive
 # could not store is sent with the next page that shows it (the pipeline's hot_list_lost signal), as before.
 HOT_LIST_REPEAT = 20
+# New article links followed from one list page: a channel list names a few dozen (CLOSESPIDER_PAGECOUNT stops
+# a run at 2,000 pages anyway).
+MAX_ARTICLE_LINKS = 2000
 
 
 @dataclass
@@ -147,9 +150,13 @@ class SiteSpider(scrapy.Spider):
         if self.mode == "hot":  # the hot list sits on article pages: the newest one is enough
             yield from self._newest_article_request(parsed.listing.article_urls)
             return
-        for url in parsed.listing.article_urls:
-            if self.refresh or url not in self.known_urls:
-                yield self._article_request(url)
+        new_urls = [url for url in parsed.listing.article_urls if self.refresh or url not in self.known_urls]
+        if len(new_urls) > MAX_ARTICLE_LINKS:
+            # A channel list names a few dozen; a page naming 600,000 once queued as many requests (2 GB).
+            self.logger.warning("list %s names %d new article links; following the first %d", response.url[:300],
+                                len(new_urls), MAX_ARTICLE_LINKS)
+        for url in new_urls[:MAX_ARTICLE_LINKS]:
+            yield self._article_request(url)
         for url in parsed.listing.next_page_urls:
             if self._list_requests[channel] < self.max_list_pages:
                 yield self._list_request(url, channel=channel)
