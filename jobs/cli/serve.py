@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 
 import click
@@ -41,5 +42,21 @@ def serve(host: str, port: int, db: str | None, token: str | None, config_path: 
     app = create_app(db, token=token or None, sites=site_descriptions(registry))
     logging.getLogger("uvicorn.access").addFilter(RedactToken())
     shown = f"[{host}]" if ":" in host else host
+    check_can_listen(host, port, shown)
     click.echo(f"serving the archive on http://{shown}:{port}/ (Ctrl-C stops)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=True)
+
+
+def check_can_listen(host: str, port: int, shown: str) -> None:
+    """One line for an address that cannot be served (a port in use, a name that is no address), where uvicorn
+    would log several and exit 3. Bound as uvicorn binds (SO_REUSEADDR), then released for it."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as error:
+        raise CliError(f"cannot listen on {shown}: {getattr(error, 'strerror', None) or error}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise CliError(f"cannot listen on {shown}:{port}: {error.strerror or error}") from None

@@ -37,6 +37,23 @@ def test_a_missing_archive_is_one_line(tmp_path: Path) -> None:
     assert result.output.strip().splitlines() == [f"error: no archive at {tmp_path / 'none.sqlite3'}"]
 
 
+def test_a_port_in_use_is_one_line(seeded: tuple[Path, Any]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--port", str(port), "--db", str(seeded[0])])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+
+
+def test_a_host_that_is_no_address_is_one_line(seeded: tuple[Path, Any]) -> None:
+    result = CliRunner().invoke(main, ["serve", "--host", "not a host", "--token", "t" * 20, "--db", str(seeded[0])])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot listen on not a host: "), lines
+
+
 def test_serve_answers_then_stops_on_sigterm(seeded: tuple[Path, Any]) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
