@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,7 +50,10 @@ class Job(_Table):
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
         if value is not None:
-            CronTrigger.from_crontab(value)  # its ValueError names the bad field
+            trigger = CronTrigger.from_crontab(value, timezone="UTC")  # its ValueError names the bad field
+            # "0 0 31 2 *" parses, yet no day matches it: a job that would never run is a mistake, not a schedule.
+            if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+                raise ValueError(f"{value!r} never fires: no date matches it")
         return value
 
     @model_validator(mode="after")

@@ -19,6 +19,8 @@ BAD = {  # TOML -> the key path and words its problem must name
     "huge interval": (SITE + "hot = { interval_seconds = 1e300 }\n", "sites.hlj_people.hot.interval_seconds",
                       "less than or equal"),
     "bad cron": (SITE + 'full = { cron = "61 * * * *" }\n', "sites.hlj_people.full.cron", "61"),
+    "cron that never fires": (SITE + 'full = { cron = "0 0 31 2 *" }\n', "sites.hlj_people.full.cron",
+                              "'0 0 31 2 *' never fires"),
     "cron and interval": (SITE + 'full = { cron = "* * * * *", interval_minutes = 5 }\n', "sites.hlj_people.full",
                           "exactly one"),
     "no schedule": (SITE + "full = { days = 3 }\n", "sites.hlj_people.full", "exactly one"),

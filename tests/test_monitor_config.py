@@ -12,6 +12,7 @@ from crawler.sites.registry import load_site_config
 WATCH = '[[watches]]\nname = "yl"\nquery = "养老"\n'
 BAD = {  # TOML -> the key path and words its problem must name
     "malformed query": ('[[watches]]\nname = "yl"\nquery = "-广告"\n', "watches.yl.query", "at least one term"),
+    "NUL in query": ('[[watches]]\nname = "yl"\nquery = "养老\\u0000"\n', "watches.yl.query", "control character"),
     "unknown site": (WATCH + 'sites = ["hlj_peple"]\n', "watches.yl.sites", "unknown site 'hlj_peple'"),
     "unknown trigger": (WATCH + 'on = ["new", "viral"]\n', "watches.yl.on.#2", "'new', 'revised' or 'hot'"),
     "unknown scheme": (WATCH + 'notify = ["foo://bar"]\n', "watches.yl.notify", "unknown or malformed"),
