@@ -12,6 +12,16 @@ import click
 class OneLineErrors(click.Group):
     """Known failures (bad archive URL, unreadable page, parse error) end as one line, not a traceback."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Bytes that are not UTF-8 reach argv as lone surrogates: a search would drop them in silence, a lookup
+        # fail with a codec's message. One line naming the argument instead.
+        for arg in args:
+            if any("\udc80" <= ch <= "\udcff" for ch in arg):
+                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                click.echo(f"error: the argument '{shown}' is not valid UTF-8 text", err=True)
+                ctx.exit(2)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         from crawler.sites import ParseError
         from storage import StorageError
