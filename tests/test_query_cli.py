@@ -165,3 +165,13 @@ def test_demo_summary_prints_errors_and_hot_titles_as_they_are(db: str, capsys: 
     assert f"  failed page {error}" in lines  # whole, on one line, brackets and all
     for rank, title in enumerate(BRACKETED, start=1):
         assert f"  {rank:>2}. {title}" in lines
+
+
+def test_csv_cells_holding_lists_are_json_that_splits_back(db: str) -> None:
+    errors = ["http://news.example.cn/a/1.html: HTTP 404", "作者、编辑, \"引号\" 与 、顿号"]
+    with open_archive(db) as archive:
+        run_id = archive.start_run(SITE, SITE)
+        archive.finish_run(run_id, "partial", errors=errors)
+    rows = list(csv.DictReader(io.StringIO(run("runs", "--db", db, "--format", "csv").output)))
+    [row] = [row for row in rows if row["id"] == str(run_id)]
+    assert json.loads(row["errors"]) == errors  # joined with 、 it could not be split again

@@ -65,11 +65,15 @@ def print_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], *, title
 
 
 def cell(value: Any, *, machine: bool) -> str:
-    """One value as text: times by machine_time (CSV) or table_time (tables), lists joined with 、."""
+    """One value as text: times by machine_time (CSV) or table_time (tables); lists and mappings as JSON for
+    machines (as `export` writes them: a list joined with 、 could not be split again), lists joined with 、
+    for people."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         return machine_time(value) if machine else table_time(value)
+    if isinstance(value, dict) or (machine and isinstance(value, list | tuple)):
+        return to_json(value)
     if isinstance(value, list | tuple):
         return "、".join(str(v) for v in value)
     return str(value)
