@@ -43,12 +43,24 @@ def check_target(url: str) -> str:
     if target_kind(url) == "webhook":
         if not urlsplit(url).hostname:
             raise ValueError(f"{mask_target(url)} names no host")
+        _check_webhook_address(url)
         return url
     if not _apprise_accepts(url):
         raise ValueError(f"unknown or malformed notification target {mask_target(url)} (scheme "
                          f"{match.group(1)!r}: use https://… for a JSON webhook, or a URL Apprise supports, "
                          "such as dingtalk://, wecombot://, feishu://, mailto://, tgram://)")
     return url
+
+
+def _check_webhook_address(url: str) -> None:
+    """A host and port the delivering HTTP client (requests) can use: 'exa mple.com' or port 99999 passed the
+    check above and then failed at every delivery."""
+    import requests
+
+    try:
+        requests.Request("POST", url).prepare()
+    except (requests.RequestException, ValueError):
+        raise ValueError(f"{mask_target(url)} has no usable host or port") from None
 
 
 def mask_target(url: str) -> str:
@@ -76,7 +88,15 @@ def mask_secrets(text: str, targets: Iterable[str]) -> str:
         text = text.replace(target, mask_target(target))
         for secret in _secrets(target):
             text = text.replace(secret, _masked(secret))
+        for key, value in _secret_parameters(target):  # short ones too, where they stand as key=value
+            text = text.replace(f"{key}={value}", f"{key}={_masked(value)}")
     return text
+
+
+def _secret_parameters(url: str) -> list[tuple[str, str]]:
+    query = url.partition("#")[0].partition("?")[2]
+    pairs = [pair.partition("=") for pair in query.split("&")]
+    return [(key, value) for key, equals, value in pairs if value and key.lower() in SECRET_KEYS]
 
 
 def _secrets(url: str) -> list[str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from config import ConfigError, mask_target
+from config import ConfigError, mask_secrets, mask_target
 from crawler.sites.registry import load_site_config
 
 WATCH = '[[watches]]\nname = "yl"\nquery = "养老"\n'
@@ -16,6 +16,10 @@ BAD = {  # TOML -> the key path and words its problem must name
     "unknown site": (WATCH + 'sites = ["hlj_peple"]\n', "watches.yl.sites", "unknown site 'hlj_peple'"),
     "unknown trigger": (WATCH + 'on = ["new", "viral"]\n', "watches.yl.on.#2", "'new', 'revised' or 'hot'"),
     "unknown scheme": (WATCH + 'notify = ["foo://bar"]\n', "watches.yl.notify", "unknown or malformed"),
+    "webhook host with a space": (WATCH + 'notify = ["https://exa mple.com/h"]\n', "watches.yl.notify",
+                                  "no usable host or port"),
+    "webhook port out of range": (WATCH + 'notify = ["https://example.com:99999/h"]\n', "watches.yl.notify",
+                                  "no usable host or port"),
     "bad digest": (WATCH + 'digest = "daily@25:00"\n', "watches.yl.digest", "not a digest schedule"),
     "hot_rank without hot": (WATCH + "hot_rank = 3\n", "watches.yl", "add hot to on"),
     "bad name": ('[[watches]]\nname = "a b"\nquery = "养老"\n', "watches.a b.name", "not a watch name"),
@@ -68,3 +72,10 @@ def test_a_secret_in_a_bad_target_is_not_printed(tmp_path: Path) -> None:
 def test_targets_are_masked(url: str, hidden: str, shown: str) -> None:
     masked = mask_target(url)
     assert hidden not in masked and shown in masked.replace(":****", "")
+
+
+def test_a_short_secret_parameter_is_masked_in_a_delivery_error() -> None:
+    target = "https://u:secret@example.com/h?token=abc&to=ops"
+    error = "HTTPSConnectionPool(host='example.com', port=443): Max retries exceeded with url: /h?token=abc&to=ops"
+    masked = mask_secrets(error, [target])
+    assert "token=abc" not in masked and "token=****" in masked and "to=ops" in masked
