@@ -93,6 +93,20 @@ def test_hot_chart(db: str, tmp_path) -> None:
     assert (tmp_path / "ranks.svg").read_text().startswith("<?xml")
 
 
+@pytest.mark.parametrize("name", ["noext", "", "ranks.gif", "ranks.pdf"])
+def test_a_chart_file_must_say_png_or_svg(db: str, tmp_path, name: str) -> None:
+    result = run("hot", SITE, "--db", db, "--chart", str(tmp_path / name) if name else "")
+    assert result.exit_code == 2 and "must end in .png or .svg" in result.output
+    assert [f.name for f in tmp_path.iterdir() if not f.name.startswith("cli.sqlite3")] == []  # nothing written
+
+
+def test_a_png_chart_is_written_as_named(db: str, tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    result = run("hot", SITE, "--db", db, "--chart", str(tmp_path / "Ranks.PNG"))
+    assert result.exit_code == 0 and f"wrote {tmp_path / 'Ranks.PNG'}" in result.output
+    assert (tmp_path / "Ranks.PNG").read_bytes().startswith(b"\x89PNG")
+
+
 def test_export_jsonl_and_csv(db: str, tmp_path) -> None:
     lines = run("export", "--db", db, "--query", "冰雪").output.splitlines()
     assert sorted(json.loads(line)["id"] for line in lines) == [1, 3, 5]

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+CHART_FORMATS = (".png", ".svg")  # by the file's suffix
+
 
 def draw_chart(entries: list[dict[str, Any]], path: Path, site: str) -> str:
     """Rank over time, one line per story; returns a one-line report (including any font fallback)."""
@@ -34,7 +36,7 @@ def draw_chart(entries: list[dict[str, Any]], path: Path, site: str) -> str:
     axes.set(xlabel="captured at (+08:00)", ylabel="rank", title=f"{site} hot list")
     axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1, 0.5))
     figure.autofmt_xdate()
-    figure.savefig(path, bbox_inches="tight")
+    figure.savefig(path, format=path.suffix.lower().lstrip("."), bbox_inches="tight")
     plt.close(figure)
     note = "" if cjk else " (no CJK font installed: stories labelled by best rank and URL; apt install fonts-noto-cjk)"
     return f"wrote {path}: {len(best)} stories{note}"

@@ -7,9 +7,17 @@ from typing import Any
 
 import click
 
-from jobs.cli.charts import draw_chart
+from jobs.cli.charts import CHART_FORMATS, draw_chart
 from jobs.cli.options import DB_OPTION, FORMAT_OPTION, CliError, known_site, parse_time
 from jobs.cli.output import emit, table_time, to_json
+
+
+def _chart_path(path: Path | None) -> Path | None:
+    """The chart's file, whose suffix says its format: matplotlib would write 'rank' as rank.png and '' as .png,
+    while the command reported the name it was given."""
+    if path is not None and path.suffix.lower() not in CHART_FORMATS:
+        raise click.BadParameter(f"{str(path)!r} must end in .png or .svg (the chart's format)")
+    return path
 
 
 @click.command()
@@ -18,6 +26,7 @@ from jobs.cli.output import emit, table_time, to_json
 @click.option("--at", default=None, metavar="TIME", help="The list as it stood at TIME.")
 @click.option("--story", default=None, metavar="URL", help="One story's rank over time.")
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE.png|FILE.svg",
+              callback=lambda _ctx, _param, path: _chart_path(path),
               help="Plot rank over time for the stories of --since/--until.")
 @click.option("--since", default=None, metavar="TIME", help="Start of the --chart period.")
 @click.option("--until", default=None, metavar="TIME", help="End of the --chart period.")
