@@ -189,3 +189,19 @@ def test_csv_cells_holding_lists_are_json_that_splits_back(db: str) -> None:
     rows = list(csv.DictReader(io.StringIO(run("runs", "--db", db, "--format", "csv").output)))
     [row] = [row for row in rows if row["id"] == str(run_id)]
     assert json.loads(row["errors"]) == errors  # joined with 、 it could not be split again
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/")', "+SUM(1,2)", "-2+3", "@SUM(A1)"]
+
+
+def test_a_spreadsheet_csv_quotes_cells_that_would_run_as_formulas(db: str, tmp_path) -> None:
+    with open_archive(db) as archive:
+        for n, title in enumerate(FORMULAS, start=20):
+            archive.save_article(sample_article(n, title=title, authors=[title]), fetched_at=T0)
+    out = tmp_path / "x.csv"
+    assert run("export", "--db", db, "--format", "csv", "-o", str(out)).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    titles = {row["title"] for row in rows}
+    assert {"'" + title for title in FORMULAS} <= titles and not titles & set(FORMULAS)
+    plain = list(csv.DictReader(io.StringIO(run("export", "--db", db, "--format", "csv").output)))
+    assert set(FORMULAS) <= {row["title"] for row in plain}  # CSV for programs keeps the text as stored

@@ -138,8 +138,9 @@ def show(article: str, db: str | None, as_json: bool, fmt: str, diff: bool) -> N
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write here instead of stdout (a CSV file starts with a UTF-8 BOM, for Excel).")
-@click.option("--bom", is_flag=True, help="Start CSV on stdout with a UTF-8 BOM too.")
+              help="Write here instead of stdout (a CSV file is for spreadsheets: a UTF-8 BOM, and a ' before a "
+                   "cell that would run as a formula).")
+@click.option("--bom", is_flag=True, help="CSV on stdout for spreadsheets too (BOM, formulas quoted).")
 @QUIET_OPTION
 def export(db: str | None, query: str | None, site: str | None, since: str | None, until: str | None,
            source: str | None, author: str | None, channel: str | None, fmt: str, output: Path | None, bom: bool,
@@ -161,7 +162,7 @@ def export(db: str | None, query: str | None, site: str | None, since: str | Non
                 stream.write("\ufeff")
             if sys.stderr.isatty() and not quiet:
                 rows = _with_progress(rows, archive.count_matches(query, **filters))
-            written = _write_rows(rows, fmt, stream)
+            written = _write_rows(rows, fmt, stream, spreadsheet=encoding == "utf-8-sig" or bom)
         finally:
             if output:
                 stream.close()
@@ -179,24 +180,32 @@ def _with_progress(rows: Iterator[dict[str, Any]], total: int) -> Iterator[dict[
             progress.advance(task)
 
 
-def _write_rows(rows: Iterator[dict[str, Any]], fmt: str, stream: IO[str]) -> int:
+def _write_rows(rows: Iterator[dict[str, Any]], fmt: str, stream: IO[str], *, spreadsheet: bool = False) -> int:
     count = 0
     writer = csv.DictWriter(stream, fieldnames=EXPORT_COLUMNS, extrasaction="ignore") if fmt == "csv" else None
     if writer:
         writer.writeheader()
     for row in rows:
         if writer:
-            writer.writerow({k: _export_cell(v) for k, v in row.items()})
+            writer.writerow({k: _export_cell(v, spreadsheet=spreadsheet) for k, v in row.items()})
         else:
             stream.write(to_json(row) + "\n")
         count += 1
     return count
 
 
-def _export_cell(value: Any) -> Any:
+# A cell a spreadsheet would run as a formula: a crawled title such as '=HYPERLINK("http://evil")'.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _export_cell(value: Any, *, spreadsheet: bool = False) -> Any:
     if isinstance(value, datetime):
         return machine_time(value)
-    return to_json(value) if isinstance(value, list | dict) else value
+    if isinstance(value, list | dict):
+        value = to_json(value)
+    if spreadsheet and isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value  # shown as text by Excel and LibreOffice (OWASP's advice for CSV injection)
+    return value
 
 
 @click.command()
