@@ -13,6 +13,9 @@ from datetime import datetime
 from typing import Any
 
 SNIPPET_CHARS = 80
+# A message's title is an e-mail's Subject: a crawled title of 105+ Chinese characters made a header line over
+# SMTP's ~1,000 bytes, refused by the server at every retry. The JSON payload keeps the whole title.
+TITLE_CHARS = 60
 TRIGGER_WORDS = {"new": "新文章", "revised": "文章更新", "hot": "热榜", "health": "采集异常"}
 SHORT_WORDS = {"new": "新", "revised": "改", "hot": "热", "health": "警"}
 FIELD_NAMES = {"title": "标题", "pretitle": "引题", "subtitle": "副题"}
@@ -34,7 +37,7 @@ def alert_message(alert: dict[str, Any], *, test: bool = False) -> Message:
     if alert["trigger"] == "health":
         return _health_message(alert)
     article = alert["payload"].get("article") or {}
-    title = f"【{_trigger_word(alert)}】{alert['watch_name']}：{article.get('title', '')}"
+    title = f"【{_trigger_word(alert)}】{alert['watch_name']}：{_clip(article.get('title') or '', TITLE_CHARS)}"
     title = ("[测试] " if test else "") + title
     lines = [_byline(article), _clip(article.get("snippet") or ""), *_change_lines(alert["payload"]),
              article.get("url", "")]
@@ -52,7 +55,8 @@ def digest_message(watch: str, digest: str, alerts: Sequence[dict[str, Any]]) ->
     lines = []
     for number, alert in enumerate(alerts, 1):
         article = alert["payload"].get("article") or {}
-        lines += [f"{number}. [{SHORT_WORDS.get(alert['trigger'], '')}] {article.get('title', '')}",
+        headline = _clip(article.get("title") or "", TITLE_CHARS)
+        lines += [f"{number}. [{SHORT_WORDS.get(alert['trigger'], '')}] {headline}",
                   f"   {article.get('url', '')}"]
     payload = {"id": digest_id, "type": "digest", "watch": watch, "digest": digest, "count": len(alerts),
                "alerts": [alert_payload(alert) for alert in alerts], "title": title, "text": "\n".join(lines)}
@@ -74,7 +78,7 @@ def alert_payload(alert: dict[str, Any]) -> dict[str, Any]:
 
 def _health_message(alert: dict[str, Any]) -> Message:
     data = alert["payload"]
-    title = f"【{TRIGGER_WORDS['health']}】{alert['site']}：{data.get('message', '')}"
+    title = f"【{TRIGGER_WORDS['health']}】{alert['site']}：{_clip(data.get('message') or '', TITLE_CHARS)}"
     level = "严重" if data.get("level") == "fail" else "注意"
     text = f"级别：{level}（{data.get('level')}）\n运行 {alert['run_id']}；hljnews health 查看详情"
     return Message(alert["uid"], title, text, {**alert_payload(alert), "title": title, "text": text})
