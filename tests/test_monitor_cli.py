@@ -105,6 +105,18 @@ def test_watch_test_send_reaches_the_targets_and_records_nothing(db: str) -> Non
         assert archive.alert_ledger() == []
 
 
+def test_watch_test_send_of_a_digest_watch_sends_the_newest_match_marked_as_a_test(db: str) -> None:
+    with Receiver() as receiver:
+        save(db, *(sample_article(n, title=f"养老服务 {n}", published_at=NOW - timedelta(hours=n))
+                   for n in range(1, 6)))
+        added = run("watch", "add", "yl", "养老", "--notify", receiver.url, "--digest", "daily@08:00", "--db", db)
+        assert added.exit_code == 0, added.output
+        assert run("watch", "test", "yl", "--send", "--db", db).exit_code == 0
+        [post] = receiver.posts
+    assert post["test"] is True and post["type"] == "alert" and post["title"].startswith("[测试]")
+    assert post["article"]["title"] == "养老服务 1"  # the newest match only, not a digest of all five
+
+
 def test_new_since_last_keeps_a_cursor(db: str) -> None:
     save(db, sample_article(1), sample_article(2))
     first = run("new", "--since-last", "--db", db, "--format", "json")
