@@ -94,6 +94,19 @@ def test_watch_test_lists_matches_and_feed_is_atom_a_reader_opens(db: str, tmp_p
     assert len({entry.id for entry in parsed.entries}) == 2
 
 
+@pytest.mark.parametrize("control", ["\x0b", "\x1b", "\x00"], ids=["VT", "ESC", "NUL"])
+def test_a_control_character_in_a_stored_title_does_not_break_the_feed(db: str, tmp_path: Path, control: str) -> None:
+    assert run("watch", "add", "yl", "养老", "--db", db).exit_code == 0
+    save(db, sample_article(1, title=f"养老{control}服务提质", source=f"人民网{control}", published_at=NOW))
+    feed_file = tmp_path / "yl.xml"
+    result = run("watch", "feed", "yl", "-o", str(feed_file), "--db", db)
+    assert result.exit_code == 0, result.output
+    parsed = feedparser.parse(feed_file.read_bytes())
+    # VT is whitespace to the message's clipping (a space); the others are dropped.
+    titles = [entry.title.replace(" ", "") for entry in parsed.entries]
+    assert not parsed.bozo and titles == ["【新文章】yl：养老服务提质"]
+
+
 def test_watch_test_send_reaches_the_targets_and_records_nothing(db: str) -> None:
     with Receiver() as receiver:
         save(db, sample_article(1, title="养老服务提质", published_at=NOW))
