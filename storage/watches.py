@@ -53,10 +53,17 @@ def remove_watch(conn: Connection, name: str, now: datetime) -> int:
     if found.origin == "config":
         raise StorageError(f"watch {name!r} is defined in the config file ([[watches]]): remove it there")
     cancelled = _cancel_unsent(conn, found.id)
-    conn.execute(update(alerts).where(alerts.c.watch_id == found.id).values(watch_id=None))
-    conn.execute(delete(watches).where(watches.c.id == found.id))
+    _drop_watch(conn, found.id)
     bump_version(conn, now)
     return cancelled
+
+
+def _drop_watch(conn: Connection, watch_id: int) -> None:
+    """Delete a watch, keeping its alerts in the ledger under a retired event key: SQLite gives the next watch
+    the freed id, and keys such as watch:1:hot:… would otherwise stop that new watch alerting on the same story."""
+    conn.execute(update(alerts).where(alerts.c.watch_id == watch_id)
+                 .values(watch_id=None, event="retired:" + alerts.c.uid + ":" + alerts.c.event))
+    conn.execute(delete(watches).where(watches.c.id == watch_id))
 
 
 def sync_config_watches(conn: Connection, rows: Iterable[dict[str, Any]], now: datetime) -> dict[str, int]:
@@ -78,8 +85,7 @@ def sync_config_watches(conn: Connection, rows: Iterable[dict[str, Any]], now: d
     for name, old in stored.items():
         if old.origin == "config" and name not in wanted:
             _cancel_unsent(conn, old.id)
-            conn.execute(update(alerts).where(alerts.c.watch_id == old.id).values(watch_id=None))
-            conn.execute(delete(watches).where(watches.c.id == old.id))
+            _drop_watch(conn, old.id)
             counts["removed"] += 1
     if any(counts.values()):
         bump_version(conn, now)

@@ -79,6 +79,18 @@ def test_hot_entries_alert_once_per_story_and_threshold(archive: Archive) -> Non
     assert top3["payload"]["article"]["url"] == story
 
 
+def test_a_watch_that_takes_a_removed_watch_s_id_still_alerts_on_the_same_story(archive: Archive) -> None:
+    entries = [{"rank": 1, "title": "哈尔滨冰雪大世界开园", "url": "https://hlj.example.cn/bx.html"}]
+    first = archive.add_watch({"name": "old", "query": "冰雪", "triggers": ["hot"]})
+    archive.save_hot_list("hlj_people", FETCHED_AT, "https://hlj.example.cn/", entries)
+    archive.remove_watch("old")
+    second = archive.add_watch({"name": "new", "query": "冰雪大世界", "triggers": ["hot"]})
+    archive.save_hot_list("hlj_people", FETCHED_AT + timedelta(hours=1), "https://hlj.example.cn/", entries)
+    if archive.engine.dialect.name == "sqlite":
+        assert second == first  # SQLite hands the freed id out again: the case this guards
+    assert [row["watch_name"] for row in archive.alert_ledger()] == ["new", "old"]  # the old alert stays too
+
+
 @pytest.mark.parametrize("query, words", [("-广告", "at least one term"), ("养" * 1001, "too long"),
                                           ("", "at least one term")])
 def test_a_query_search_refuses_is_refused_and_nothing_is_stored(archive: Archive, query: str, words: str) -> None:
