@@ -42,7 +42,10 @@ def celery_app(broker: str, scheduler: Scheduler) -> Celery:
         task_ignore_result=True, task_serializer="json", accept_content=["json"],
         task_default_queue=QUEUE_NAME, broker_connection_retry_on_startup=True,
         broker_connection_timeout=CONNECT_TIMEOUT_SECONDS,
-        broker_transport_options={"visibility_timeout": visibility},
+        # kombu sweeps for such jobs every 10 s only on every 10th tick by default (100 s), and a worker killed
+        # during a sweep holds its lock for 300 s: a SIGKILLed worker's job could wait 8 minutes or more.
+        broker_transport_options={"visibility_timeout": visibility, "unacked_restore_interval": 10,
+                                  "unacked_restore_throttle": 1, "unacked_mutex_expire": 30},
         # a hard stop for a job that hangs outside its crawl (the crawl has its own timeout)
         task_time_limit=scheduler.crawl_timeout_seconds + tasks.SETTLE_SECONDS + 3 * tasks.KILL_WAIT_SECONDS,
         worker_hijack_root_logger=False, worker_redirect_stdouts=False,
